@@ -1,0 +1,1 @@
+"""Learning deployments shaped like keystone, glance and nova (Essex era)."""
