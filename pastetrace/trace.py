@@ -556,16 +556,25 @@ def _show(value: object) -> str:
 
 
 def _exception_info(exc: BaseException, own_file: str | None) -> ExceptionInfo:
-    """Place ``exc`` at the innermost traceback line in ``own_file``, else the innermost line."""
-    innermost: tuple[str, int] | None = None
-    own: tuple[str, int] | None = None
-    tb = exc.__traceback__
+    """Place ``exc`` in the layer's own code: frames between this layer and the next traced one.
+
+    The traceback starts at the tracing frame that caught ``exc``; it is followed inward until
+    the next layer's tracing frame, and the innermost frame there in ``own_file`` wins (else
+    the innermost frame of that stretch, else the innermost frame of all).
+    """
+    frames: list[tuple[str, int]] = []
+    stretch: list[tuple[str, int]] | None = None
+    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
     while tb is not None:
-        innermost = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
-        if own_file is not None and _normpath(innermost[0]) == own_file:
-            own = innermost
+        code = tb.tb_frame.f_code
+        if stretch is None and code in _TRACING_CODES:
+            stretch = list(frames)
+        frames.append((code.co_filename, tb.tb_lineno))
         tb = tb.tb_next
-    where = own or innermost
+    mine = frames if stretch is None else stretch
+    own = [f for f in mine if own_file is not None and _normpath(f[0]) == own_file]
+    candidates = own or mine or frames
+    where = candidates[-1] if candidates else None
     cls = type(exc)
     name = (
         cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
@@ -823,6 +832,17 @@ class _TimedBody:
                 close()
         finally:
             self._mark[3] = perf_counter_ns()
+
+
+# Frames of a tracing layer: where one traced layer's own code ends and the next one's begins.
+_TRACING_CODES = frozenset(
+    {
+        TraceMiddleware.__call__.__code__,
+        TraceMiddleware._traced.__code__,
+        _TracedBody.__next__.__code__,
+        _TracedBody.close.__code__,
+    }
+)
 
 
 def wrap(
