@@ -131,7 +131,10 @@ class Resource:
         args = dict(req.environ["wsgiorg.routing_args"][1])
         args.pop("controller", None)
         args.pop("format", None)
-        method = getattr(self.controller, args.pop("action"))
+        action = args.pop("action")
+        method = getattr(self.controller, action, None)
+        if method is None:  # e.g. mapper.resource's GET /images/new, which nobody implements
+            return json_error(404, "itemNotFound", f"no action {action!r} here")
         body = req.environ.get("openstack.params")
         if body is None and req.content_length and req.content_type == "application/json":
             try:
