@@ -287,19 +287,25 @@ class Deployment:
 
     def suggest(self, namespace: str, name: str, file: Path | None = None) -> list[str]:
         """Names close to ``name`` in ``namespace``, for "did you mean" hints."""
-        return difflib.get_close_matches(name, self.names(namespace, file), n=3, cutoff=0.6)
+        names = self.names(namespace, file)
+        same = [n for n in names if n.lower() == name.lower()]  # names are case-sensitive
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        return (same + [n for n in close if n not in same])[:3]
 
     def names(self, namespace: str, file: Path | None = None) -> list[str]:
         parsed = self._files.get(file or self.path)
         if parsed is None:
             return []
-        return sorted({n for ns, n in parsed.index if ns == namespace})
+        return sorted({n for ns, n in parsed.index if ns == namespace and n})
 
     def _missing_message(self, namespace: str, name: str, file: Path | None = None) -> str:
         what = "filter" if namespace == FILTER else "app, composite or pipeline"
         known = self.names(namespace, file)
         hints = []
         close = self.suggest(namespace, name, file)
+        bare = self.find(namespace, "", file)
+        if bare and name == "main":
+            hints.append(f"[{bare[0].header}] has no name: write [{bare[0].header}:main]")
         if close:
             hints.append(f"did you mean {close[0]!r}?")
         if known:
@@ -518,9 +524,13 @@ class Deployment:
             if scheme == "egg":
                 return _egg_factory(use, rest, namespace, line), {}
             if scheme == "call":
-                problem = None if ":" in rest else "call: needs module:callable"
                 return Factory(
-                    use, "call", protocol, rest.strip() or None, line=line, problem=problem
+                    use,
+                    "call",
+                    protocol,
+                    rest.strip() or None,
+                    line=line,
+                    problem=_call_problem(rest.strip(), section.kind),
                 ), {}
             if scheme == "config":
                 return self._factory_from_config(section, namespace, use, rest, stack)
@@ -617,6 +627,25 @@ class Deployment:
             via=(used.header, *inner.via),
         )
         return factory, dict(used.local_conf)
+
+
+def _call_problem(spec: str, kind: str) -> str | None:
+    """Why PasteDeploy 3.1 cannot load ``use = call:<spec>`` in a ``kind`` section, if it can't."""
+    if spec.count(":") != 1:
+        return "call: needs module:callable"
+    if "." in spec.split(":", 1)[1]:
+        # util.lookup_object does one getattr with the whole 'Cls.method' name.
+        return (
+            f"PasteDeploy cannot look up 'call:{spec}' (no dotted names after the colon); "
+            f"write '{_KIND_PROTOCOL.get(kind, 'paste.app_factory')} = {spec}'"
+        )
+    if kind == "filter-app":
+        # _context_from_use takes the protocol from the prefix: 'paste.filter-app_factory'.
+        return (
+            "PasteDeploy cannot use 'call:' in a [filter-app:] section; "
+            f"write 'paste.filter_factory = {spec}' instead"
+        )
+    return None
 
 
 def _protocol_list(namespace: str) -> str:
@@ -722,6 +751,12 @@ def _read_file(path: Path) -> _File:
         if kind is None:
             ignored.append((header, at))
             continue
+        if not name:
+            message = (
+                f"[{header}] has no name: PasteDeploy's loadapp looks for 'main' and does not "
+                f"find it (write [{header}:main])"
+            )
+            notes.append(Note("bare-section", message, path, at))
         section = _read_section(parser, header, kind, name, path, at, option_lines, notes)
         section.value_lines = value_lines.get(header, {})
         sections.append(section)
@@ -777,8 +812,9 @@ def _split_header(header: str) -> tuple[str | None, str]:
         prefix, name = header.split(":", 1)
         kind = _PREFIX_KIND.get(prefix)
         return kind, name.strip()
-    kind = _PREFIX_KIND.get(header)
-    return kind, "main"
+    # A bare [app]: loadwsgi._find_sections matches it only when asked for no name, which
+    # loadcontext never does (it defaults the name to 'main'); so it answers to no name.
+    return _PREFIX_KIND.get(header), ""
 
 
 def _interpolated_defaults(
