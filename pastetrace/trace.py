@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RECORDER_KEY",
+    "REMOTE_KIND",
     "SCHEMA",
     "Change",
     "ExceptionInfo",
@@ -54,6 +55,8 @@ __all__ = [
 
 SCHEMA = "pastetrace.trace/1"
 RECORDER_KEY = "pastetrace.recorder"
+# A call to another service (in-process HTTP): a side call, not "calling the next layer".
+REMOTE_KIND = "http"
 _OWN_PREFIX = "pastetrace."  # pastetrace's own environ keys never count as a layer's change
 _REPR_LIMIT = 120
 _ROUTE_KEYS = ("wsgiorg.routing_args", "routes.route")
@@ -215,6 +218,7 @@ class Trace:
     request: RequestInfo
     response: ResponseInfo
     spans: list[Span] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the whole replay (safety, timeout)
 
     def children(self, span: Span) -> list[Span]:
         """The spans entered directly below ``span``, in call order."""
@@ -227,6 +231,7 @@ class Trace:
             "request": _plain(self.request),
             "response": _plain(self.response),
             "spans": [_plain(span) for span in self.spans],
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -243,6 +248,7 @@ class Trace:
                 request=_request_from(data["request"]),
                 response=_response_from(data["response"]),
                 spans=[_span_from(item) for item in data["spans"]],
+                notes=[str(note) for note in data.get("notes", [])],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PastetraceError(f"malformed pastetrace trace: {exc!r}") from None
@@ -369,7 +375,7 @@ class Recorder:
 
     def _enter(self, layer: LayerInfo, environ: WSGIEnvironment, own_file: str | None) -> _Frame:
         parent = self._stack[-1] if self._stack else None
-        if parent is not None and not parent.child_entered:
+        if parent is not None and not parent.child_entered and layer.kind != REMOTE_KIND:
             parent.child_entered = True
             _diff_request(parent, environ)
         start = perf_counter_ns()
@@ -447,7 +453,14 @@ class Recorder:
         if not frame.done:
             self._finish(frame)
             span.notes.append("body was neither consumed nor closed when the trace was taken")
-        child = next((c for c in reversed(frame.children) if c.headers is not None), None)
+        child = next(
+            (
+                c
+                for c in reversed(frame.children)
+                if c.headers is not None and c.span.kind != REMOTE_KIND
+            ),
+            None,
+        )
         before = child.headers if child is not None and child.headers is not None else []
         added, changed, removed = _diff_headers(before, frame.headers or [])
         span.response_headers_added = added
