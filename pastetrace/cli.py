@@ -190,3 +190,104 @@ def lint(config: ConfigArg = None) -> None:
         env.stdout.print(report)
     if report.errors:
         raise typer.Exit(1)
+
+
+class TraceFormat(str, Enum):
+    tree = "tree"
+    json = "json"
+    mermaid = "mermaid"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+    html = "html"
+
+
+HeaderOpt = Annotated[
+    list[str] | None,
+    typer.Option("--header", "-H", help="Request header 'Name: value' (repeatable)."),
+]
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    """``KEY=VALUE`` options (``--select``, ``--set``) as a dict."""
+    from .errors import UsageError
+
+    result = {}
+    for value in values or []:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option} takes KEY=VALUE, not {value!r}")
+        result[key.strip()] = val.strip()
+    return result
+
+
+@app.command()
+def replay(
+    method: Annotated[str, typer.Argument(help="HTTP method, e.g. GET.")],
+    path: Annotated[str, typer.Argument(help="Path with query string, e.g. /v2.0/tokens?x=1.")],
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Paste file, path#name or example.")
+    ] = None,
+    name: NameOpt = None,
+    header: HeaderOpt = None,
+    data: Annotated[
+        str | None, typer.Option("--data", "-d", help="Request body, or @FILE.")
+    ] = None,
+    json_body: Annotated[
+        str | None, typer.Option("--json", help="JSON request body (sets Content-Type).")
+    ] = None,
+    stub: Annotated[
+        list[str] | None,
+        typer.Option("--stub", help="Replace this filter by a pass-through (repeatable)."),
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="COMPOSITE=KEY: the pipeline-selector branch to take."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="KEY=VALUE added to the global conf.")
+    ] = None,
+    execute: Annotated[
+        bool, typer.Option("--execute", help="Run controller actions for unsafe methods.")
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Give up after SECONDS.")
+    ] = None,
+    format: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        TraceFormat.tree
+    ),
+    output: OutputOpt = None,
+) -> None:
+    """Send a synthetic request through the traced application, layer by layer."""
+    from .assemble import assemble
+    from .render.traces import render_trace
+    from .replay import parse_header, read_data
+    from .replay import replay as run_replay
+
+    with reporting():
+        headers = [parse_header(h) for h in header or []]
+        body = read_data(data) if data is not None else None
+        deployment, entry = _load(config, name)
+        live = assemble(
+            deployment,
+            entry,
+            stub=stub or (),
+            select=_pairs(select, "--select"),
+            settings=_pairs(set_, "--set"),
+        )
+        trace = run_replay(
+            live,
+            method,
+            path,
+            headers=headers,
+            data=body,
+            json=json_body,
+            execute=True if execute else None,
+            timeout=timeout,
+        )
+        graph_obj = None
+        if format.value in ("dot", "svg", "png", "html"):
+            from .graph import build_graph
+
+            graph_obj = build_graph(deployment, entry, strict=False)
+        emit(render_trace(trace, format.value, graph=graph_obj), output)
