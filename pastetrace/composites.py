@@ -184,11 +184,14 @@ def parse_path_expression(key: str) -> tuple[str | None, str]:
 
 
 def urlmap_match_order(keys: list[str]) -> list[str]:
-    """Paste's urlmap sort: domain-bound keys first, then longest path first (stable)."""
+    """Paste's ``URLMap.sort_apps``: by domain (domain-less last), longest path first.
 
-    def sort_key(key: str) -> tuple[int, int]:
+    Ties sort by path, as Paste's sort of ``((domain, path), app)`` tuples does.
+    """
+
+    def sort_key(key: str) -> tuple[str, int, str]:
         domain, path = parse_path_expression(key)
-        return (0 if domain else 1, -len(path))
+        return (domain or "\xff", -len(path), path)
 
     return sorted(keys, key=sort_key)
 

@@ -112,6 +112,12 @@ KNOWN_ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("swift", "container"): "swift.container.server:app_factory",
     ("swift", "account"): "swift.account.server:app_factory",
 }
+# Their protocol where it is not the namespace's first one (Paste's setup.py).
+KNOWN_PROTOCOLS: dict[tuple[str, str], str] = {
+    ("paste", "urlmap"): "paste.composite_factory",
+    ("paste", "cgitb"): "paste.filter_app_factory",
+    ("paste", "httpexceptions"): "paste.filter_app_factory",
+}
 
 
 @dataclass(frozen=True)
@@ -660,11 +666,12 @@ def _egg_factory(use: str, rest: str, namespace: str, line: int | None) -> Facto
     try:
         dist = importlib.metadata.distribution(dist_name)
     except importlib.metadata.PackageNotFoundError:
-        known = KNOWN_ENTRY_POINTS.get((dist_name.lower(), ep_name))
+        key = (dist_name.lower(), ep_name)
+        known = KNOWN_ENTRY_POINTS.get(key)
         return Factory(
             use,
             "egg",
-            groups[0] if known else None,
+            KNOWN_PROTOCOLS.get(key, groups[0]) if known else None,
             known,
             "known" if known else "unresolved",
             line,
