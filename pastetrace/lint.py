@@ -5,8 +5,12 @@ Static, like the rest of the model: nothing the file names is imported. Each fin
 its ``file:line``. The graph is walked here (iteratively, once per section), not through
 ``pastetrace.graph``, so that lint stays usable on files too broken to draw.
 
->>> from pastetrace import lint
->>> report = lint.lint(load("keystone"))  # doctest: +SKIP
+>>> where = Path("app.ini")
+>>> print(Report([Diagnostic("info", "unreached", "filter 'gzip' is never loaded", where, 9),
+...               Diagnostic("error", "missing-section", "no [filter:authn]", where, 2)]))
+app.ini:2: error missing-section: no [filter:authn]
+app.ini:9: info unreached: filter 'gzip' is never loaded
+1 error, 0 warnings, 1 info
 """
 
 from __future__ import annotations
@@ -285,9 +289,9 @@ class _Linter:
             where = uses = f"{_describe(owner)} names {factory.spec!r}"
         if factory.problem:
             code, severity, message = self._factory_problem(section, where)
-            key = (code, message)
-            if code == "use-cycle" and key in self._reported:
-                return
+            key = (code, factory.problem if code == "use-cycle" else message)
+            if key in self._reported:
+                return  # every section on a `use` cycle carries the same problem
             self._reported.add(key)
             self.add(severity, code, message, owner.file, line, owner)
         elif factory.missing_dist:
@@ -378,7 +382,8 @@ class _Linter:
             if other:
                 self._wrong_namespace(section, ref, other[0], line)
             else:
-                message = self._missing(self._who(section, ref), ref.namespace, ref.name, ref.file)
+                who = f"{self._who(section, ref)} names"
+                message = self._missing(who, ref.namespace, ref.name, ref.file)
                 self.add(ERROR, "missing-section", message, section.file, line, section)
 
     def _uri(self, section: Section, ref: Ref, target: Section | None, line: int) -> None:
@@ -403,7 +408,7 @@ class _Linter:
             return f"pipeline {section.name!r}"
         return f"{_describe(section)} {ref.role}"
 
-    def _missing(self, who: str, namespace: str, name: str, file: Path) -> str:
+    def _missing(self, subject: str, namespace: str, name: str, file: Path) -> str:
         """The did-you-mean message: what is missing, the closest name, and what exists."""
         what = _what(namespace)
         known = self.names(namespace, file)
@@ -417,7 +422,7 @@ class _Linter:
         else:
             hints.append(f"the file has no {what} sections")
         return (
-            f"{who} names {what} {name!r}, which has no {_headers_for(namespace, name)} section "
+            f"{subject} {what} {name!r}, which has no {_headers_for(namespace, name)} section "
             f"({' '.join(hints)})"
         )
 
