@@ -108,28 +108,23 @@ def entry_nodes(graph: nx.DiGraph) -> list[str]:
     return list(graph.graph.get("entries", []))
 
 
-def chain(graph: nx.DiGraph, start: str, cluster: str | None) -> Iterator[tuple[str, str | None]]:
-    """The nodes of one pipeline or branch from ``start``: (node, the node after it or None).
-
-    Follows ``pipeline``/``next`` edges while the nodes stay in ``cluster``; the last node
-    yielded is the one the chain hands the request to (usually an app).
-    """
-    node: str | None = start
-    seen: set[str] = set()
-    while node is not None and node not in seen:
-        seen.add(node)
-        nxt = None
-        if graph.nodes[node].get("cluster") == cluster and node != cluster:
-            for succ, data in ordered_successors(graph, node):
-                if data.get("kind") in CHAIN_KINDS and not data.get("cycle"):
-                    nxt = succ
-                    break
-        yield node, nxt
-        if nxt is None or graph.nodes[nxt].get("cluster") != cluster:
-            if nxt is not None:
-                yield nxt, None
-            return
-        node = nxt
+def chain(graph: nx.DiGraph, first: str) -> list[str]:
+    """One pipeline or selector branch from its ``first`` node: filter instances, then the node
+    they hand the request to (usually an app; absent when the chain is cut by a cycle)."""
+    nodes = [first]
+    while graph.nodes[nodes[-1]].get("owner") is not None:
+        nxt = next(
+            (
+                succ
+                for succ, data in ordered_successors(graph, nodes[-1])
+                if data.get("kind") in CHAIN_KINDS and not data.get("cycle")
+            ),
+            None,
+        )
+        if nxt is None:
+            break
+        nodes.append(nxt)
+    return nodes
 
 
 # -- the builder ------------------------------------------------------------------------------
@@ -314,7 +309,7 @@ class _Builder:
                 attrs["composite_kind"] = "selector" if selector is not None else "unknown"
                 if selector is not None:
                     attrs["default_branch"] = selector.default_key
-                    notes.append(f"picks one key at run time by {selector.chooses_by}")
+                    notes.append(f"chooses one key at run time: {selector.chooses_by}")
         if kind == "pipeline" and section.extra_pipeline_keys:
             keys = ", ".join(section.extra_pipeline_keys)
             notes.append(f"keys other than 'pipeline' are an error in a pipeline: {keys}")
