@@ -119,12 +119,14 @@ class Resource:
     """Calls ``controller.<action>(req, **url_vars[, body=...])`` and renders JSON.
 
     The body is ``environ['openstack.params']`` when keystone's ``json_body`` filter has
-    already parsed it, else the request body parsed as JSON (400 when it is not JSON).
+    already parsed it, else the request body parsed as JSON (400 when it is not JSON) unless
+    its content type says otherwise or ``json_body=False``.
     A method returns a dict (200 JSON) or a ``Response``, or raises ``Fault``.
     """
 
-    def __init__(self, controller: object) -> None:
+    def __init__(self, controller: object, *, json_body: bool = True) -> None:
         self.controller = controller
+        self.json_body = json_body  # False: the body is data (glance's image bytes)
 
     @webob.dec.wsgify
     def __call__(self, req: Request) -> Response:
@@ -136,7 +138,8 @@ class Resource:
         if method is None:  # e.g. mapper.resource's GET /images/new, which nobody implements
             return json_error(404, "itemNotFound", f"no action {action!r} here")
         body = req.environ.get("openstack.params")
-        if body is None and req.content_length and req.content_type == "application/json":
+        json_type = req.content_type in ("", "application/json")
+        if body is None and self.json_body and json_type and req.content_length:
             try:
                 body = json.loads(req.body)
             except ValueError:

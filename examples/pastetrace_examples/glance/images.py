@@ -33,7 +33,8 @@ def image_meta_from_headers(headers: Any) -> Image:
     for name, value in headers.items():
         name = name.lower()
         if name.startswith(PROPERTY_PREFIX):
-            meta["properties"][name[len(PROPERTY_PREFIX) :]] = value
+            # WSGI cannot tell '-' from '_' in header names; glance reads both as '_'.
+            meta["properties"][name[len(PROPERTY_PREFIX) :].replace("-", "_")] = value
         elif name.startswith(META_PREFIX):
             key = name[len(META_PREFIX) :].replace("-", "_")
             if key in BOOL_FIELDS:
@@ -137,7 +138,7 @@ class API(Router):
         store = store_for(
             conf, "glance.store", lambda: FilesystemStore(conf.get("filesystem_store_datadir"))
         )
-        images = Resource(ImagesController(conf, store))
+        images = Resource(ImagesController(conf, store), json_body=False)
         mapper = routes.Mapper()
         # HEAD first: mapper.resource would otherwise send it to `show`.
         mapper.connect(
