@@ -149,6 +149,14 @@ def lint(deployment: Deployment) -> Report:
 # -- the checks ------------------------------------------------------------------------------
 
 
+_Key = tuple[Path, str]
+
+
+def _key(section: Section) -> _Key:
+    """A section's identity across files (``Section.id`` is only the header, see the report)."""
+    return (section.file, section.header)
+
+
 def _describe(section: Section) -> str:
     return f"{section.kind} {section.name!r}"
 
@@ -168,11 +176,14 @@ class _Linter:
 
     def __init__(self, deployment: Deployment) -> None:
         self.d = deployment
+        # Deployment.find() without a file misses when the path was given relative (config.py
+        # keys its files by absolute path), so every lookup here names the main file.
+        self.main_file = Path(os.path.abspath(deployment.path))
         self.found: list[Diagnostic] = []
         self.by_header = {s.header: s for s in deployment.sections}
-        self._refs: dict[str, list[tuple[Ref, Section | None]]] = {}
+        self._refs: dict[_Key, list[tuple[Ref, Section | None]]] = {}
         self._names: dict[tuple[str, Path], list[str]] = {}
-        self._reported: set[tuple[str, str]] = set()
+        self._reported: set[tuple[str, object]] = set()
 
     def run(self) -> None:
         self.notes(self.d.notes)
@@ -186,7 +197,7 @@ class _Linter:
             self.references(section)
         reached = self.reachable()
         for section in self.d.sections:
-            self.indirect(section, section.id in reached)
+            self.indirect(section, _key(section) in reached)
         self.unreached(reached)
         self.cycles()
 
@@ -204,10 +215,10 @@ class _Linter:
 
     # -- graph access, cached --------------------------------------------------------------
     def refs(self, section: Section) -> list[tuple[Ref, Section | None]]:
-        cached = self._refs.get(section.id)
+        cached = self._refs.get(_key(section))
         if cached is None:
             cached = [(ref, self.d.resolve(ref)) for ref in self.d.references(section)]
-            self._refs[section.id] = cached
+            self._refs[_key(section)] = cached
         return cached
 
     def names(self, namespace: str, file: Path) -> list[str]:
@@ -222,7 +233,7 @@ class _Linter:
             if target is not None:
                 yield target
         factory = section.factory
-        if factory.scheme == "section" and factory.via:
+        if factory.scheme == "section" and factory.via and section.file == self.main_file:
             used = self.by_header.get(factory.via[0])
             if used is not None:
                 yield used
@@ -397,8 +408,8 @@ class _Linter:
                 line,
                 section,
             )
-        elif target.synthetic and ("uri", target.id) not in self._reported:
-            self._reported.add(("uri", target.id))
+        elif target.synthetic and ("uri", _key(target)) not in self._reported:
+            self._reported.add(("uri", _key(target)))
             self.factory(target, section, line)
 
     def _who(self, section: Section, ref: Ref) -> str:
@@ -467,62 +478,64 @@ class _Linter:
         )
 
     # -- whole-graph checks --------------------------------------------------------------------
-    def roots(self) -> list[Section]:
-        main = self.d.find(APP, self.d.default_name or "main")
-        if len(main) == 1:
-            return main
-        return self.d.entries()
+    def main(self) -> list[Section]:
+        """The one main entry, or nothing (none, or an ambiguous one: then every entry counts)."""
+        found = self.d.find(APP, self.d.default_name or "main", self.main_file)
+        return found if len(found) == 1 else []
 
-    def reachable(self) -> set[str]:
+    def roots(self) -> list[Section]:
+        return self.main() or self.d.entries()
+
+    def reachable(self) -> set[_Key]:
         """Ids of the sections loading the entries would load (iterative, each edge once)."""
-        seen: set[str] = set()
+        seen: set[_Key] = set()
         stack = list(self.roots())
         while stack:
             section = stack.pop()
-            if section.id in seen:
+            if _key(section) in seen:
                 continue
-            seen.add(section.id)
-            stack.extend(t for t in self.edges(section) if t.id not in seen)
+            seen.add(_key(section))
+            stack.extend(t for t in self.edges(section) if _key(t) not in seen)
         return seen
 
-    def unreached(self, reached: set[str]) -> None:
+    def unreached(self, reached: set[_Key]) -> None:
         """Sections no entry loads; another entry's subtree is folded into that entry's line."""
-        main = self.d.find(APP, self.d.default_name or "main")
-        others = [s for s in self.d.entries() if s.id not in reached] if main else []
-        folded = {other.id: self._subtree(other, reached) for other in others}
+        main = self.main()
+        others = [s for s in self.d.entries() if _key(s) not in reached] if main else []
+        folded = {_key(other): self._subtree(other, reached) for other in others}
         hidden = {i for ids in folded.values() for i in ids} - set(folded)
         for section in self.d.sections:
-            if section.id in reached or section.id in hidden:
+            if _key(section) in reached or _key(section) in hidden:
                 continue
             if section.namespace not in (APP, FILTER):
                 continue
             self.add(
                 INFO,
                 "unreached",
-                self._unreached_message(section, main, folded.get(section.id)),
+                self._unreached_message(section, main, folded.get(_key(section))),
                 section.file,
                 section.line,
                 section,
             )
 
-    def _subtree(self, root: Section, reached: set[str]) -> set[str]:
+    def _subtree(self, root: Section, reached: set[_Key]) -> set[_Key]:
         """Ids that ``root`` loads and the main entry does not (itself included)."""
-        seen: set[str] = set()
+        seen: set[_Key] = set()
         stack = [root]
         while stack:
             section = stack.pop()
-            if section.id in seen or section.id in reached:
+            if _key(section) in seen or _key(section) in reached:
                 continue
-            seen.add(section.id)
+            seen.add(_key(section))
             stack.extend(self.edges(section))
         return seen
 
     def _unreached_message(
-        self, section: Section, main: list[Section], subtree: set[str] | None
+        self, section: Section, main: list[Section], subtree: set[_Key] | None
     ) -> str:
         what = _describe(section)
         if subtree is not None:
-            more = sum(1 for i in subtree if i in self.by_header) - 1
+            more = sum(1 for f, h in subtree if f == self.main_file and h in self.by_header) - 1
             tail = f", with {more} section{'s' if more != 1 else ''} only it uses" if more else ""
             return (
                 f"{what} is not reached from {main[0].kind} {main[0].name!r}: it is an entry of "
@@ -539,29 +552,29 @@ class _Linter:
 
     def cycles(self) -> None:
         """Reference cycles (composite → pipeline → composite), each reported once."""
-        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+        state: dict[_Key, int] = {}  # 1 = on the current path, 2 = done
         for start in self.d.sections:
-            if start.id not in state:
+            if _key(start) not in state:
                 self._cycles_from(start, state)
 
-    def _cycles_from(self, start: Section, state: dict[str, int]) -> None:
+    def _cycles_from(self, start: Section, state: dict[_Key, int]) -> None:
         path: list[Section] = [start]
         iters = [iter(self.refs(start))]
-        state[start.id] = 1
+        state[_key(start)] = 1
         while iters:
             step = next(iters[-1], None)
             if step is None:
-                state[path.pop().id] = 2
+                state[_key(path.pop())] = 2
                 iters.pop()
                 continue
             ref, target = step
             if target is None or target.synthetic:
                 continue
-            mark = state.get(target.id)
+            mark = state.get(_key(target))
             if mark == 1:
                 self._report_cycle(path, target, ref)
             elif mark is None:
-                state[target.id] = 1
+                state[_key(target)] = 1
                 path.append(target)
                 iters.append(iter(self.refs(target)))
 

@@ -479,6 +479,24 @@ class TestGraph:
         assert (d.severity, d.line) == ("info", 3)
         assert "reads only 'keystone'" in d.message
 
+    def test_relative_path(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A file given by a relative path finds its main entry all the same."""
+        write(tmp_path, CLEAN + "\n[app:admin]\npaste.app_factory = m:adm\n")
+        monkeypatch.chdir(tmp_path)
+        d = only(lint(Deployment(Path("app.ini"))), "unreached")
+        assert d.message.startswith("app 'admin' is not reached from pipeline 'main'")
+
+    def test_config_uri_in_pipeline(self, tmp_path: Path) -> None:
+        """A ``config:`` URI in a pipeline reaches the other file's app; a bad one is an error."""
+        write(tmp_path, "[app:main]\npaste.app_factory = m:a\n", "other.ini")
+        text = CLEAN.replace("auth api", "auth config:other.ini") + (
+            "\n[pipeline:second]\npipeline = auth config:missing.ini\n"
+        )
+        report = lint_text(tmp_path, text)
+        d = only(report, "bad-uri")
+        assert (d.severity, d.line, d.section) == ("error", 11, "pipeline:second")
+        assert [u.section for u in report.by_code("unreached")] == ["app:api", "pipeline:second"]
+
     def test_linear_on_a_long_chain(self, tmp_path: Path) -> None:
         """A 3,000-deep chain of composites is walked without recursion."""
         parts = [f"[composite:c{i}]\nuse = call:x:y\nk = c{i + 1}\n" for i in range(3000)] + [
