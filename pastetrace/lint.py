@@ -333,7 +333,8 @@ class _Linter:
         if factory.scheme == "explicit":
             return "several-factories", ERROR, f"{where} has {problem} (keep exactly one)"
         if factory.scheme == "egg":
-            return "missing-entry-point", WARNING, f"{where}: {factory.spec!r}: {problem}"
+            message = f"{where}: {factory.spec!r}: {problem} (check the name after '#')"
+            return "missing-entry-point", WARNING, message
         if factory.scheme == "section" and problem.startswith("no "):
             namespace = FILTER if section.kind in ("filter", "filter-app") else APP
             message = self._missing(f"{where} uses", namespace, factory.spec, section.file)
