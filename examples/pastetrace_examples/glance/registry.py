@@ -114,6 +114,15 @@ class API(Router):
         super().__init__(mapper)
 
 
+def _error_message(result: http.HTTPResult) -> str:
+    """The ``message`` of a ``{"<fault>": {"message": ...}}`` body, else the raw body."""
+    try:
+        (fault,) = result.json().values()
+        return str(fault["message"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return result.body.decode(errors="replace")
+
+
 class RegistryClient:
     """glance-api's view of the registry: HTTP calls to ``registry_host:registry_port``."""
 
@@ -126,9 +135,7 @@ class RegistryClient:
         headers = {"Accept": "application/json", **self.context.to_headers()}
         result = http.request(self.host, self.port, method, path, headers=headers, json_body=body)
         if result.status >= 400:
-            error = result.json() or {}
-            message = next(iter(error.values()), {}).get("message", result.body.decode())
-            raise Fault(result.status, "registryError", message)
+            raise Fault(result.status, "registryError", _error_message(result))
         return result.json()
 
     def get_images(self, detail: bool = False) -> list[Image]:

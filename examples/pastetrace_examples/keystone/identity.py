@@ -63,7 +63,7 @@ class Backend:
     def issue_token(self, user: dict[str, Any], tenant: dict[str, Any] | None) -> dict[str, Any]:
         """Store and return a token valid for a day, as keystone's default expiry was."""
         expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
-        token = {
+        token: dict[str, Any] = {
             "id": uuid.uuid4().hex,
             "expires": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "user": user,
