@@ -369,12 +369,12 @@ class Deployment:
 
     def entries(self) -> list[Section]:
         """``main`` first (when there is one), then every app-like section nothing references."""
-        result = []
-        main = self.find(APP, self.default_name or "main")
-        if len(main) == 1:
-            result.append(main[0])
+        found = self.find(APP, self.default_name or "main")
+        main = found[0] if len(found) == 1 else None
+        result = [main] if main is not None else []
         for section in self.sections:
-            if section.namespace != APP or section in result:
+            # `is`, not `in`: Section's dataclass __eq__ compares every field (quadratic).
+            if section.namespace != APP or section is main:
                 continue
             if section.id not in self.referenced:
                 result.append(section)
