@@ -1,0 +1,141 @@
+"""How long reading a paste file takes, and how cold `pastetrace graph` starts.
+
+Run: ``.venv/bin/python benchmarks/bench_graph.py [--runs N]``. Prints a table of per-file
+milliseconds (``Deployment`` plus ``pastetrace.graph.build_graph`` when it imports), the
+5,000 / 500 section ratio (linear ≈ 10×), and the median cold start of
+``pastetrace graph FILE --format json`` against a bare ``python -c "import typer, rich"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pastetrace.config import Deployment
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+VENV_BIN = Path(sys.executable).parent
+
+try:
+    from pastetrace.graph import build_graph
+except ImportError:  # the graph module is not there yet: measure just the reader
+    build_graph = None
+
+
+def generate(sections: int) -> str:
+    """A paste file of about ``sections`` sections: urlmaps, composites, pipelines, apps."""
+    lines = ["[DEFAULT]", "debug = false", ""]
+    groups = max(1, sections // 20)
+    filters_per_pipeline = [5 + (i % 16) for i in range(groups)]  # 5-20 filters
+    n_filters = max(filters_per_pipeline)
+    urlmap_keys = [f"/v{i} = api{i}" for i in range(groups)]
+    lines += ["[composite:main]", "use = egg:Paste#urlmap", *urlmap_keys, ""]
+    for f in range(n_filters):
+        lines += [f"[filter:f{f}]", f"paste.filter_factory = bench.filters:f{f}", f"opt = {f}", ""]
+    count = 1 + n_filters
+    i = 0
+    while count < sections:
+        chain = " ".join(f"f{f}" for f in range(filters_per_pipeline[i % groups]))
+        lines += [
+            f"[composite:api{i}]",
+            "use = call:nova.api.auth:pipeline_factory_v21",
+            f"keystone = {chain} app{i}",
+            f"noauth2 = f0 app{i}",
+            "",
+            f"[pipeline:pipe{i}]",
+            f"pipeline = {chain}",
+            f"    app{i}",
+            "",
+            f"[app:app{i}]",
+            f"paste.app_factory = bench.apps:app{i}",
+            f"root = %(here)s/{i}",
+            "",
+        ]
+        count += 3
+        i += 1
+    return "\n".join(lines)
+
+
+def best_ms(fn: Callable[[], object], runs: int) -> float:
+    """The fastest of ``runs`` calls, in milliseconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times) * 1000
+
+
+def read(path: Path) -> object:
+    deployment = Deployment(path)
+    if build_graph is not None:
+        return build_graph(deployment, strict=False)
+    deployment.entries()
+    return deployment
+
+
+def cold(command: list[str], runs: int) -> float:
+    """The median wall time of a fresh process, in milliseconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per measurement (default 7)")
+    args = parser.parse_args()
+    what = "Deployment + build_graph" if build_graph is not None else "Deployment only"
+    print(f"reading ({what}), best of {args.runs} runs")
+    rows: list[tuple[str, int, float]] = []
+    files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix != ".md")
+    for path in files:
+        sections = len(Deployment(path).sections)
+        rows.append(
+            (
+                path.relative_to(CORPUS).as_posix(),
+                sections,
+                best_ms(lambda p=path: read(p), args.runs),
+            )
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        generated = {}
+        for size in (500, 5000):
+            path = Path(tmp) / f"generated-{size}.ini"
+            path.write_text(generate(size), encoding="utf-8")
+            sections = len(Deployment(path).sections)
+            generated[size] = best_ms(lambda p=path: read(p), max(3, args.runs // 2))
+            rows.append((f"generated-{size}.ini", sections, generated[size]))
+        width = max(len(name) for name, _, _ in rows)
+        print(f"{'file':<{width}}  sections        ms")
+        for name, sections, ms in rows:
+            print(f"{name:<{width}}  {sections:>8}  {ms:>8.2f}")
+        print(f"5,000 / 500 sections: {generated[5000] / generated[500]:.1f}x (linear ≈ 10x)")
+
+    sample = CORPUS / "nova" / "api-paste.ini"
+    if not sample.exists():
+        sample = ROOT / "tests" / "data" / "differential" / "basic.ini"
+    graph = [str(VENV_BIN / "pastetrace"), "graph", str(sample), "--format", "json"]
+    bare = [sys.executable, "-c", "import typer, rich"]
+    cold(bare, 1)  # warm the OS file cache for both
+    cold(graph, 1)
+    base, ours = cold(bare, args.runs), cold(graph, args.runs)
+    print(
+        f"cold start, median of {args.runs}: python -c 'import typer, rich' {base:.0f} ms; "
+        f"pastetrace graph {sample.name} --format json {ours:.0f} ms; "
+        f"ratio {ours / base:.2f}x (goal ≤ 1.5x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
