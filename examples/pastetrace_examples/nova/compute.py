@@ -31,6 +31,7 @@ class FakeRPC:
     """``nova.rpc`` with nothing behind it: ``cast`` appends to ``messages``."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
+    delivered: int = 0  # how many messages fake_compute_host has consumed
 
     def cast(self, context: RequestContext, topic: str, msg: dict[str, Any]) -> None:
         """Fire and forget: no reply is awaited, as with the real AMQP cast."""
@@ -110,7 +111,7 @@ class API:
         self.db.instances[instance["uuid"]] = instance
         admin_password = secrets.token_urlsafe(9)
         request_spec = {
-            "instance_properties": instance,
+            "instance_properties": dict(instance),  # a copy: the message is a snapshot
             "instance_type": flavor,
             "image": image,
             "instance_uuids": [instance["uuid"]],
@@ -225,12 +226,12 @@ def fake_compute_host(backend: Backend) -> int:
     Not part of the API; tests and demos call it to move servers out of ``building``.
     """
     started = 0
-    for message in backend.rpc.messages:
-        if message["method"] == "run_instance" and not message.get("delivered"):
-            message["delivered"] = True
+    for message in backend.rpc.messages[backend.rpc.delivered :]:
+        if message["method"] == "run_instance":
             for instance_id in message["args"]["request_spec"]["instance_uuids"]:
                 backend.instances[instance_id].update(vm_state="active", task_state=None)
                 started += 1
+    backend.rpc.delivered = len(backend.rpc.messages)
     return started
 
 
