@@ -168,7 +168,7 @@ class Factory:
         return self.target.split(":", 1)[0] if self.target else None
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a section is one place in one file
 class Section:
     """One paste section (or an object named by URI inside a pipeline)."""
 
@@ -184,6 +184,7 @@ class Section:
     dropped: tuple[str, ...] = ()  # own keys shadowed by [DEFAULT]
     synthetic: bool = False  # a URI written directly in a pipeline
     value_lines: dict[str, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
+    foreign: bool = False  # read from a file that `config:` points to, not the main file
 
     # Filled by Deployment.
     factory: Factory = field(default_factory=lambda: Factory("", "none"))
@@ -200,7 +201,7 @@ class Section:
     @property
     def id(self) -> str:
         """Unique within a Deployment: the header, prefixed by the file when it is another one."""
-        return self.header
+        return f"{self.file.name}#{self.header}" if self.foreign else self.header
 
     def line_of(self, key: str) -> int | None:
         return self.option_lines.get(key)
@@ -223,7 +224,7 @@ class Deployment:
     """Everything a paste file (and the files it points to with ``config:``) declares."""
 
     def __init__(self, path: Path, default_name: str | None = None) -> None:
-        self.path = path
+        self.path = Path(os.path.abspath(path))
         self.default_name = default_name
         self._files: dict[Path, _File] = {}
         self._synthetic: dict[tuple[Path, str, str], Section] = {}
@@ -391,6 +392,9 @@ class Deployment:
             if required:
                 raise
             return None
+        if path != self.path:
+            for section in parsed.sections:
+                section.foreign = True
         self._files[path] = parsed
         return parsed
 
