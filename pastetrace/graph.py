@@ -19,8 +19,10 @@ out-edges by ``order``, so new kinds of node show up without changes here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import composites
@@ -63,6 +65,10 @@ def build_graph(
     """
     import networkx as nx
 
+    if not deployment.path.is_absolute():
+        # Workaround: Deployment keys its files by absolute path but keeps ``path`` as given,
+        # so ``find``/``get``/``entries`` miss every section of a relatively named file.
+        deployment.path = Path(os.path.abspath(deployment.path))
     roots = [deployment.get(name)] if name is not None else deployment.entries()
     graph = nx.DiGraph()
     builder = _Builder(deployment, graph, strict)
@@ -250,7 +256,7 @@ class _Builder:
             )
         else:
             hints.append(f"the file has no {kinds}")
-        hint = "; ".join(hints)
+        hint = " ".join(hints)
         return f"{link.referrer} names {what} {ref.name!r}, which has no {header} section ({hint})"
 
     def _cycle(self, link: _Link, target: Section) -> None:
