@@ -102,8 +102,8 @@ class TestEdges:
         graph = graph_of("graph_small.ini")
         path = ["pipeline:api", "pipeline:api/0:filter:auth", "pipeline:api/1:filter:gzip"]
         path.append("app:apiapp")
-        kinds = [graph.edges[a, b]["kind"] for a, b in zip(path, path[1:])]
-        orders = [graph.edges[a, b]["order"] for a, b in zip(path, path[1:])]
+        edges = [graph.edges[a, b] for a, b in zip(path, path[1:], strict=False)]
+        kinds, orders = [e["kind"] for e in edges], [e["order"] for e in edges]
         assert (kinds, orders) == (["pipeline", "next", "next"], [0, 1, 2])
 
     def test_two_prefixes_to_one_app_are_both_kept(self) -> None:
@@ -142,7 +142,7 @@ class TestEdges:
         assert graph.graph["clusters"]["composite:api#keystone"]["parent"] == "composite:api"
 
     def test_filter_app_and_filter_with(self) -> None:
-        """filter-app → (filter-with wrapper) → app; references to a wrapped app enter the wrapper."""
+        """filter-app → filter-with wrapper → app: a wrapped app is entered through its wrapper."""
         graph = graph_of("graph_wrapping.ini")
         wrapper = "app:inner#filter-with/0:filter:gzip"
         assert graph.nodes["filter-app:main"]["kind"] == "filter-app"
