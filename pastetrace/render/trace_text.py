@@ -46,6 +46,8 @@ _PASSING_KINDS = frozenset({"filter", "filter-app", "pipeline", "composite", "ur
 
 def shorten(value: str | None, limit: int = 60) -> str:
     """One line of at most ``limit`` characters, so one long value cannot swamp the story."""
+    if value == "":
+        return "''"  # an empty value must not look like a missing one
     text = "" if value is None else " ".join(str(value).split())
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 

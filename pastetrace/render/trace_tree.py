@@ -7,10 +7,10 @@
 >>> trace = Trace(RequestInfo("GET", "/"), ResponseInfo("401 Unauthorized"), [span])
 >>> console = Console(width=60, color_system=None)
 >>> console.print(TraceWaterfall(trace))
-GET /                               total      own  0  2.00 ms
-└─ filter:auth                    2.00 ms  2.00 ms ▕█████████▏
-      answered 401 Unauthorized itself — did not call the next
-      layer
+GET /                             total      own  0  2.00 ms
+└─ filter:auth                   2.00 ms  2.00 ms ▕████████▏
+     answered 401 Unauthorized itself — did not call the
+       next layer
 ← 401 Unauthorized
 """
 
@@ -97,11 +97,17 @@ class TraceWaterfall(JupyterMixin):
         children = self.trace.children(span)
         own = guides + (_SPACE if last else _PIPE)
         detail = own + ("│ " if children else "  ")
-        lines = [_Line(guides + (_LAST if last else _BRANCH), self._title(span), self._timing(span))]
+        lines = [
+            _Line(guides + (_LAST if last else _BRANCH), self._title(span), self._timing(span))
+        ]
         lines += [_Line(detail, text) for text in self._inward(span)]
         for i, child in enumerate(children):
             lines += self._span_lines(child, own, i == len(children) - 1)
-        lines += [_Line(own + "  ", text) for text in self._outward(span, bool(children))]
+        outward = self._outward(span)
+        if children and outward:  # "↩" sits on the children's guide: this closes the layer
+            outward[0] = Text("↩ ").append_text(outward[0])
+            lines.append(_Line(own, outward.pop(0)))
+        lines += [_Line(own + "  ", text) for text in outward]
         return lines
 
     def _title(self, span: Span) -> Text:
@@ -129,7 +135,7 @@ class TraceWaterfall(JupyterMixin):
         texts += [Text(f"note: {note}", "dim italic") for note in span.notes]
         return texts
 
-    def _outward(self, span: Span, has_children: bool) -> list[Text]:
+    def _outward(self, span: Span) -> list[Text]:
         """What the layer did on the way back up: answer, response headers, exceptions."""
         texts: list[Text] = []
         answer = answer_text(span)
@@ -138,14 +144,12 @@ class TraceWaterfall(JupyterMixin):
         handled = handled_text(self.trace, span)
         if handled:
             texts.append(Text(handled, "red"))
-        elif has_children and span.status and span.status != self._child_status(span):
+        elif not span.answered and span.status and span.status != self._child_status(span):
             texts.append(Text(f"status {self._child_status(span) or '—'} → {span.status}"))
         for change in visible_changes(span, show_environ=self.show_environ, out=True):
             texts.append(Text(change_text(change), _CHANGE_STYLES[change.op]))
         if span.exception is not None:
             texts.append(Text(self._exception_words(span) + exception_text(span.exception), "red"))
-        if has_children and texts:
-            texts[0] = Text("↩ ").append_text(texts[0])
         return texts
 
     def _exception_words(self, span: Span) -> str:
@@ -203,7 +207,9 @@ class _Scale:
 
 
 def _entry_text(span: Span) -> Text:
-    return Text(f"enters with SCRIPT_NAME={span.script_name!r} PATH_INFO={span.path_info!r}", "blue")
+    return Text(
+        f"enters with SCRIPT_NAME={span.script_name!r} PATH_INFO={span.path_info!r}", "blue"
+    )
 
 
 def _header_text(name: str, value: str) -> Text:
