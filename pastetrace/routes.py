@@ -551,6 +551,8 @@ def match(
     result = _routematch(mapper, env, notes)
     by_id = {id(r.route): r for r in routes_}
     tried = _candidates(mapper, routes_, url)
+    if result is None and not tried and routes_:
+        notes.append("no route's pattern fits this path, whatever the method")
     if result is None:
         result_match = RouteMatch(used_method, url, None, {}, None, None, tried, notes=notes)
         _explain(mapper, result_match, env, routes_, by_id)
@@ -604,12 +606,16 @@ def _routematch(mapper: Any, env: dict[str, Any], notes: list[str]) -> tuple[Any
 
 
 def _candidates(mapper: Any, table: Sequence[RouteInfo], url: str) -> list[RouteInfo]:
-    """The routes ``Mapper._match`` looks at for ``url``: those whose static prefix fits."""
+    """The routes ``Mapper._match`` looks at for ``url``: none when its master regexp (all
+    patterns at once) rejects the URL, else those whose static prefix fits."""
     if getattr(mapper, "prefix", None):
         stripped = re.match(mapper.prefix + "(.*)", url)
         if stripped is None:
             return []
         url = stripped.group(1) or "/"
+    master = getattr(mapper, "_master_regexp", None)
+    if master is not None and not master.match(url):
+        return []
     if not _groups_by_prefix():
         return list(table)
     return [r for r in table if url[: len(r.prefix)] == r.prefix]

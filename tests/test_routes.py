@@ -139,6 +139,27 @@ class TestRouteTable:
         assert other.route == table[1]
         assert [r.path for r in other.tried] == ["/{a}/b"]
 
+    @pytest.mark.parametrize(
+        "path", ["/images/7", "/images/new", "/images.json", "/x/b", "/y/b", "/images/7/edit", ""]
+    )
+    def test_tried_equals_routes_own_match_log(self, path: str) -> None:
+        """Routes' debug log lists the routes ``_match`` tried; ours must be the same list."""
+        m = routes.Mapper()
+        m.connect("/{a}/b", controller="generic", action="a")
+        m.resource("image", "images", controller="images")
+        m.connect("/x/{id}", controller="x", action="show")
+        m.redirect("", "/")
+        result = match(m, "GET", path)
+        m.debug = True  # a throwaway mapper: the log is only produced in debug mode
+        env = {"REQUEST_METHOD": "GET", "PATH_INFO": path}
+        log = [entry["route"] for entry in m._match(path, env)[2]]
+        assert [r.route for r in result.tried] == log
+
+    def test_nothing_tried_when_no_pattern_fits(self) -> None:
+        result = match(servers_mapper(), "GET", "/nothing/here")
+        assert result.tried == [] and result.near_misses == []
+        assert result.notes == ["no route's pattern fits this path, whatever the method"]
+
     def test_resource_expands_in_routes_order(self) -> None:
         m = routes.Mapper()
         m.resource("image", "images", controller=Resource(ImagesController()))
