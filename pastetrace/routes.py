@@ -36,8 +36,9 @@ from typing import Any, Protocol
 
 import routes
 import routes.util
-from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.jupyter import JupyterMixin
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from webob import Request
@@ -853,7 +854,7 @@ class Resolution(JupyterMixin):
             if step.note:
                 yield Text(f"             note: {step.note}", style="yellow")
         if self.match is not None:
-            yield Group(Text("  route:"), self.match)
+            yield Padding(self.match, (0, 0, 0, 2))
         if self.explanation:
             yield Text(self.explanation, style="red" if not self.ok else "yellow")
         for note in self.notes:

@@ -445,6 +445,33 @@ class TestResolve:
         assert "404 from [composite:ec2]" in r.explanation
         assert "prefixes tried, in this order: '/services/Cloud'" in r.explanation
 
+    def test_renders_steps_and_the_404(self, corpus: Path) -> None:
+        deployment = Deployment(corpus / "nova" / "essex-2012.1-api-paste.ini")
+        console = Console(color_system=None, width=200)
+        console.begin_capture()
+        console.print(resolve(deployment, "GET", "/nowhere", name="ec2"))
+        assert console.end_capture() == (
+            "GET /nowhere\n"
+            "  urlmap     [composite:ec2]  SCRIPT_NAME='' PATH_INFO='/nowhere'\n"
+            "             note: no prefix matched\n"
+            "404 from [composite:ec2] (urlmap): no prefix matches PATH_INFO '/nowhere' "
+            "(SCRIPT_NAME '', host localhost:80); prefixes tried, in this order: "
+            "'/services/Cloud'\n"
+        )
+
+    def test_domain_keys_follow_the_host_header(self, tmp_path: Path) -> None:
+        ini = tmp_path / "paste.ini"
+        ini.write_text(
+            "[composite:main]\nuse = egg:Paste#urlmap\n"
+            "domain api.example.com /v1 = special\n/v1 = plain\n"
+            "[app:special]\npaste.app_factory = m:f\n[app:plain]\npaste.app_factory = m:f\n"
+        )
+        deployment = Deployment(ini)
+        hosted = resolve(deployment, "GET", "/v1/x", headers={"Host": "API.example.com"})
+        other = resolve(deployment, "GET", "/v1/x", headers={"Host": "other.org:8080"})
+        assert hosted.app is not None and hosted.app.name == "special"
+        assert other.app is not None and other.app.name == "plain"
+
     def test_route_step_with_given_mapper(self, corpus: Path) -> None:
         deployment = Deployment(corpus / "nova" / "api-paste.ini")
         mappers = {"app:osapi_compute_app_v21": servers_mapper()}
