@@ -1,0 +1,32 @@
+"""glance: its config is parsed after every import (the resolve stage) and before creation.
+
+glance modules register command-line options when imported, so parsing first would make a
+later import fail with ``ArgsAlreadyParsedError``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from . import Adapter, oslo
+
+__all__ = ["ADAPTER", "GlanceAdapter"]
+
+
+class GlanceAdapter(Adapter):
+    """glance-api's process preparation, minus stores and workers."""
+
+    name = "glance"
+
+    def before_resolve(self, live: Any, conf: Path | None) -> None:
+        oslo.unparse()
+
+    def setup(self, live: Any, conf: Path | None) -> None:
+        config = importlib.import_module("glance.common.config")
+        config.set_config_defaults()
+        config.parse_args(args=[], default_config_files=oslo.config_files(conf))
+
+
+ADAPTER = GlanceAdapter()
