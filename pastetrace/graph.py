@@ -202,6 +202,9 @@ class _Builder:
         if self.strict:
             raise ConfigError(message, ref.file, ref.line)
         node = f"missing:{ref.name}"
+        if node in self.graph:  # keep the first referrer's message
+            self._edge(link.source, node, **link.attrs)
+            return None
         self.graph.add_node(
             node,
             kind="missing",

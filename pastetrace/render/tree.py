@@ -74,7 +74,7 @@ class DeploymentTree(JupyterMixin):
         for succ, data in ordered_successors(self.graph, node):
             text = edge_text(data)
             if data.get("cycle"):
-                branch.add(Text(f"{text} ↺ ", style="red") + self._label(succ, brief=True))
+                self._cycle(branch, succ, text)
                 continue
             if self.graph.nodes[succ].get("owner") is None:
                 self._add(branch, succ, _arrow(text), seen)
@@ -86,6 +86,14 @@ class DeploymentTree(JupyterMixin):
                 under.add(self._label(instance))
             if tail is not None:
                 self._add(under, tail, Text("→ ", style="dim"), seen)
+                continue
+            for after, edge in ordered_successors(self.graph, nodes[-1]):
+                if edge.get("cycle"):
+                    self._cycle(under, after, "")
+
+    def _cycle(self, parent: Tree, node: str, label: str) -> None:
+        prefix = Text(f"{label} ↺ " if label else "↺ ", style="red")
+        parent.add(prefix + self._label(node, brief=True) + Text("  (cycle)", style="red"))
 
     def _label(self, node: str, *, brief: bool = False) -> Text:
         data: dict[str, Any] = self.graph.nodes[node]
