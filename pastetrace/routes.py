@@ -38,7 +38,6 @@ import routes
 import routes.util
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.jupyter import JupyterMixin
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from webob import Request
@@ -496,18 +495,22 @@ class RouteMatch(JupyterMixin):
         return f"{self.method} {self.path} → {where} → {target}{params}"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text(self.describe(), style="green" if self.ok else "red")
+        yield from self.lines()
+
+    def lines(self, indent: str = "") -> Iterator[Text]:
+        """The rendering, line by line (a :class:`Resolution` indents it under its app)."""
+        yield Text(indent + self.describe(), style="green" if self.ok else "red")
         for miss in self.near_misses[1:] if not self.ok else ():
-            yield Text(f"  {miss.message}")
+            yield Text(f"{indent}  {miss.message}")
         for note in self.notes:
-            yield Text(f"  note: {note}", style="yellow")
+            yield Text(f"{indent}  note: {note}", style="yellow")
         if not self.ok and self.tried:
-            yield Text(f"  Routes tried these {len(self.tried)} routes, in this order:")
+            yield Text(f"{indent}  Routes tried these {len(self.tried)} routes, in this order:")
             for r in self.tried[:30]:
                 methods = ",".join(r.methods) if r.methods is not None else "any"
-                yield Text(f"    #{r.index} {methods} {r.path or repr(r.path)}")
+                yield Text(f"{indent}    #{r.index} {methods} {r.path or repr(r.path)}")
             if len(self.tried) > 30:
-                yield Text(f"    ... {len(self.tried) - 30} more")
+                yield Text(f"{indent}    ... {len(self.tried) - 30} more")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -742,7 +745,7 @@ class AppRoutes:
 def routes_of(
     target: Deployment | LiveApp, *, mappers: Mapping[str, Any] | None = None
 ) -> list[AppRoutes]:
-    """The routes of every app section and routing filter, in layer order.
+    """The routes of every app section and routing filter, in layer order, once per section.
 
     A stand-in app, or an app with no mapper, is listed with the reason; a plain
     :class:`Deployment` (static) lists its app sections with "not assembled" unless
@@ -753,9 +756,13 @@ def routes_of(
         return [_static_routes(s, given) for s in target.sections if s.kind == "app"]
     result = []
     layers = list(target.layers)
+    seen: set[str] = set()
     for layer in layers:
+        if layer.section.header in seen:
+            continue  # the same section created twice (two pipelines): same routes
         entry = _layer_routes(layer, layers, given)
         if entry is not None:
+            seen.add(layer.section.header)
             result.append(entry)
     return result
 
@@ -799,7 +806,13 @@ def _layer_mapper(
         return FoundMapper(mapper, "", type(mapper).__name__)
     if layer.standin or layer.obj is None:
         return None
-    others = [other.obj for other in layers if other is not layer and other.obj is not None]
+    others = [
+        obj
+        for other in layers
+        if other is not layer
+        for obj in (other.obj, getattr(other, "wrapper", None))  # wrapper: its TraceMiddleware
+        if obj is not None
+    ]
     found = find_mappers(layer.obj, stop_at=others)
     return found[0] if found else None
 
@@ -854,7 +867,7 @@ class Resolution(JupyterMixin):
             if step.note:
                 yield Text(f"             note: {step.note}", style="yellow")
         if self.match is not None:
-            yield Padding(self.match, (0, 0, 0, 2))
+            yield from self.match.lines("  ")
         if self.explanation:
             yield Text(self.explanation, style="red" if not self.ok else "yellow")
         for note in self.notes:
