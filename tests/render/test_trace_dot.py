@@ -9,7 +9,6 @@ import networkx as nx
 import pytest
 
 from pastetrace.errors import RenderError
-from pastetrace.render import trace_dot
 from pastetrace.render.trace_dot import dot_quote, trace_image, trace_to_dot
 from pastetrace.trace import RequestInfo, ResponseInfo, Trace
 
@@ -106,7 +105,7 @@ class TestImage:
 
     def test_missing_dot_is_a_render_error_with_hint(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """No Graphviz: a RenderError that says how to install it."""
-        monkeypatch.setattr(trace_dot.shutil, "which", lambda name: None)
+        monkeypatch.setattr(shutil, "which", lambda name: None)  # no Graphviz here
         with pytest.raises(RenderError, match="install Graphviz"):
             trace_image(normal_trace(), None, "svg")
 

@@ -9,7 +9,7 @@ from pastetrace.render.trace_mermaid import escape_mermaid, trace_to_mermaid
 from .trace_fixtures import error_trace, normal_trace, standin_trace, unauthorized_trace
 
 
-def participants(text: str) -> list[str]:
+def participants(text: str) -> list[tuple[str, str]]:
     return re.findall(r"^    participant (L\d+) as (.*)$", text, flags=re.M)
 
 
