@@ -32,6 +32,8 @@ dot / svg / mermaid / json / html through :func:`render_graph` and :func:`render
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, PastetraceError, RenderError, UsageError
@@ -101,3 +103,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps the verbs: importing ``pastetrace.lint`` must not make ``pastetrace.lint`` a module.
+
+    Python binds a submodule as an attribute of its package when it is first imported; with
+    lazy verbs that would replace the function ``lint`` by the module ``lint`` (likewise
+    ``assemble`` and ``replay``). The submodules stay importable by their full names.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
