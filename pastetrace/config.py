@@ -970,14 +970,17 @@ def locate(config: str | os.PathLike[str] | None) -> tuple[Path, str | None, str
         text = text[len("config:") :]
     path_text, _, name = text.partition("#")
     if path_text in BUNDLED and not Path(path_text).exists():
-        return _bundled(path_text), name or None, note
+        path, entry = _bundled(path_text)
+        return path, name or entry, note
     return Path(path_text), name or None, note
 
 
-def _bundled(example: str) -> Path:
-    from pastetrace_examples import config_path  # type: ignore[import-untyped]  # ours
+def _bundled(example: str) -> tuple[Path, str]:
+    """A bundled example's paste file and the entry it serves first (glance: glance-api)."""
+    from pastetrace_examples import SERVICES, config_path  # type: ignore[import-untyped]
 
-    return Path(config_path(example))
+    first = next(iter(SERVICES[example].values()))
+    return Path(config_path(example)), str(first[1])
 
 
 def load(config: str | os.PathLike[str] | None = None) -> Deployment:

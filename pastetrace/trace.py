@@ -371,6 +371,10 @@ class Recorder:
         request = self.request or RequestInfo(method="GET", path="")
         return Trace(request=request, response=response, spans=spans)
 
+    def open_sections(self) -> list[str]:
+        """Sections of the layers still running, outermost first (e.g. after a timeout)."""
+        return [frame.span.section for frame in self._stack]
+
     # -- full mode, called by TraceMiddleware
 
     def _enter(self, layer: LayerInfo, environ: WSGIEnvironment, own_file: str | None) -> _Frame:

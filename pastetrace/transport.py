@@ -36,14 +36,14 @@ class _Routing:
     def __init__(self, services: ServiceMap, recorder: Any) -> None:
         self.services = services
         self.recorder = recorder
-        self.apps: dict[str, WSGIApplication] = {}
+        self.apps: dict[str, WSGIApplication] = {}  # built on first use
 
     def app_for(self, address: str) -> WSGIApplication | None:
+        """The service's app, built on first use; None when no service has this address."""
         if address not in self.services:
             return None
         if address not in self.apps:
-            layer = LayerInfo(section=f"http://{address}", kind=REMOTE_KIND, factory=None)
-            self.apps[address] = TraceMiddleware(self.services[address](), layer)
+            self.apps[address] = self.services[address]()
         return self.apps[address]
 
 
@@ -117,7 +117,8 @@ class InProcessConnection:
         assert self._app is not None
         data = _body_bytes(body)
         environ = self._environ(method, url, data, headers or {})
-        self._response = _call(self._app, environ)
+        call = LayerInfo(f"{method.upper()} http://{self.host}:{self.port}{url}", REMOTE_KIND)
+        self._response = _call(TraceMiddleware(self._app, call), environ)
 
     def getresponse(self) -> Any:
         if self._real is not None:

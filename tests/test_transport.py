@@ -61,7 +61,7 @@ class TestRouted:
         _, trace = replay(traced(api, "app:api"), services)
         assert [(s.section, s.kind, s.depth, s.parent) for s in trace.spans] == [
             ("app:api", "app", 0, None),
-            ("http://127.0.0.1:9191", "http", 1, 0),
+            ("POST http://127.0.0.1:9191/images?x=1", "http", 1, 0),
             ("app:registry", "app", 2, 1),
         ]
         caller, remote, inner = trace.spans
