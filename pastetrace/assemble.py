@@ -131,6 +131,7 @@ def assemble(
     conf: Path | None = None,
     trace: bool = True,
     timing_only: bool = False,
+    real: bool = True,
 ) -> LiveApp:
     """Build the application ``name`` of ``deployment`` with its real factories where they work.
 
@@ -141,6 +142,7 @@ def assemble(
         setup: ``"module:function"`` called with the LiveApp before any factory is called.
         conf: a config file given to the projects' adapters (e.g. ``nova.conf``).
         trace: put a tracing layer around every created object (``timing_only``: a timing one).
+        real: False imports nothing: every layer is a stand-in (safe routing of any file).
     """
     entry = deployment.get(name)
     assembler = _Assembler(
@@ -152,6 +154,7 @@ def assemble(
         conf=conf,
         wrap=trace,
         timing_only=timing_only,
+        real=real,
     )
     return assembler.run(entry, setup)
 
@@ -217,6 +220,7 @@ class _Assembler:
         conf: Path | None,
         wrap: bool,
         timing_only: bool,
+        real: bool,
     ) -> None:
         self.deployment = deployment
         self.live = live
@@ -226,6 +230,7 @@ class _Assembler:
         self.conf = conf
         self.wrap = wrap
         self.timing_only = timing_only
+        self.real = real
         self.resolved: dict[str, Any] = {}
         self.setup_failures: dict[str, Failure] = {}
         self.frames: list[_Frame] = []
@@ -234,7 +239,7 @@ class _Assembler:
 
     def run(self, entry: Section, setup: str | None) -> LiveApp:
         sections = _reachable(self.deployment, entry)
-        targets = self._targets(sections)
+        targets = self._targets(sections) if self.real else []
         found = [m for m in _modules(targets) if importlib.util.find_spec(m) is not None]
         chosen = adapters_pkg.adapters_for(found)
         self.live.adapters = [a.name for a in chosen]
@@ -474,6 +479,8 @@ class _Assembler:
 
     def _failure(self, section: Section) -> Failure | None:
         factory = section.factory
+        if not self.real:
+            return Failure("resolve", "not imported: assembled with real=False")
         if factory.problem:
             return Failure("resolve", factory.problem)
         if not factory.target:

@@ -28,10 +28,12 @@ class CinderAdapter(Adapter):
         self.database: Path | None = None
 
     def before_resolve(self, live: Any, conf: Path | None) -> None:
+        oslo.use_conf(self.name)
         oslo.unparse()
         importlib.import_module("cinder.objects").register_all()
 
     def setup(self, live: Any, conf: Path | None) -> None:
+        oslo.use_conf(self.name)
         oslo.parse("cinder", conf)
         importlib.import_module("cinder.common.config").set_middleware_defaults()
         oslo.fake_transport()

@@ -21,9 +21,11 @@ class GlanceAdapter(Adapter):
     name = "glance"
 
     def before_resolve(self, live: Any, conf: Path | None) -> None:
+        oslo.use_conf(self.name)
         oslo.unparse()
 
     def setup(self, live: Any, conf: Path | None) -> None:
+        oslo.use_conf(self.name)
         config = importlib.import_module("glance.common.config")
         config.set_config_defaults()
         config.parse_args(args=[], default_config_files=oslo.config_files(conf))

@@ -21,9 +21,11 @@ class NovaAdapter(Adapter):
     name = "nova"
 
     def before_resolve(self, live: Any, conf: Path | None) -> None:
+        oslo.use_conf(self.name)
         oslo.unparse()
 
     def setup(self, live: Any, conf: Path | None) -> None:
+        oslo.use_conf(self.name)
         config = importlib.import_module("nova.config")
         rpc = importlib.import_module("nova.rpc")
         config.parse_args(
