@@ -291,3 +291,122 @@ def replay(
 
             graph_obj = build_graph(deployment, entry, strict=False)
         emit(render_trace(trace, format.value, graph=graph_obj), output)
+
+
+class RoutesFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _assembled(
+    config: str | None,
+    name: str | None,
+    stub: list[str] | None = None,
+    select: list[str] | None = None,
+    set_: list[str] | None = None,
+) -> Any:
+    from .assemble import assemble
+
+    deployment, entry = _load(config, name)
+    return assemble(
+        deployment,
+        entry,
+        stub=stub or (),
+        select=_pairs(select, "--select"),
+        settings=_pairs(set_, "--set"),
+    )
+
+
+@app.command()
+def routes(
+    config: ConfigArg = None,
+    name: NameOpt = None,
+    app_section: Annotated[
+        str | None, typer.Option("--app", help="Only this app or filter section.")
+    ] = None,
+    glob: Annotated[str | None, typer.Option("--glob", help="Only paths matching PATTERN.")] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="Only routes that allow METHOD.")
+    ] = None,
+    mapper: Annotated[
+        str | None,
+        typer.Option("--mapper", help="module:attr of a routes.Mapper (no paste file needed)."),
+    ] = None,
+    format: Annotated[RoutesFormat, typer.Option("--format", "-f")] = RoutesFormat.table,
+    output: OutputOpt = None,
+) -> None:
+    """List the Routes of every app (and routing filter), in the order Routes tries them."""
+    import json
+
+    from rich.console import Group
+    from rich.text import Text
+
+    from .routes import RouteTable, filter_routes, mapper_from_spec, route_table, routes_of
+
+    with reporting():
+        if mapper is not None:
+            table = filter_routes(route_table(mapper_from_spec(mapper)), glob, method)
+            if format is RoutesFormat.json:
+                emit(json.dumps(RouteTable(table, title=mapper).to_dict(), indent=2), output)
+            else:
+                emit(RouteTable(table, title=mapper), output)
+            return
+        live = _assembled(config, name)
+        found = [
+            r
+            for r in routes_of(live)
+            if app_section is None or app_section in (r.section.header, r.section.name)
+        ]
+        for entry in found:
+            entry.routes = filter_routes(entry.routes, glob, method)
+        if format is RoutesFormat.json:
+            data = {
+                "schema": "pastetrace.routes/1",
+                "config": str(live.deployment.path),
+                "entry": live.name,
+                "apps": [r.to_dict() for r in found],
+            }
+            emit(json.dumps(data, indent=2), output)
+            return
+        parts: list[Any] = []
+        for entry in found:
+            if entry.routes:
+                parts.append(entry.table())
+            else:
+                parts.append(
+                    Text(
+                        f"[{entry.section.header}]: {entry.reason or 'no routes'}",
+                        style="yellow" if entry.standin else "dim",
+                    )
+                )
+        emit(Group(*parts) if parts else Text("no app sections"), output)
+
+
+@app.command()
+def resolve(
+    method: Annotated[str, typer.Argument(help="HTTP method, e.g. GET.")],
+    path: Annotated[str, typer.Argument(help="Request path, e.g. /v2.1/servers.")],
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Paste file, path#name or example.")
+    ] = None,
+    name: NameOpt = None,
+    header: HeaderOpt = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="COMPOSITE=KEY: the pipeline-selector branch to take."),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Where a request goes, from urlmap prefix to controller action, without running it."""
+    import json
+
+    from .replay import parse_header
+    from .routes import resolve as resolve_request
+
+    with reporting():
+        headers = dict(parse_header(h) for h in header or [])
+        live = _assembled(config, name)
+        result = resolve_request(
+            live, method, path, headers=headers, select=_pairs(select, "--select")
+        )
+        emit(json.dumps(result.to_dict(), indent=2) if json_out else result, None)

@@ -45,6 +45,7 @@ from webob import Request
 from . import composites
 from .config import APP, FILTER, Deployment, Ref, Section
 from .errors import PastetraceError, UsageError
+from .trace import TimingMiddleware, TraceMiddleware
 
 __all__ = [
     "ROUTING_FILTERS",
@@ -292,6 +293,8 @@ def controller_name(obj: object) -> str | None:
     """
     if obj is None or isinstance(obj, str):
         return obj
+    if isinstance(obj, TraceMiddleware | TimingMiddleware):  # the route hands on to a layer
+        return f"next layer [{obj.layer.section}]"
     for _ in range(3):  # Resource(Resource(controller)) happens in tests; never more
         inner = None if isinstance(obj, type) else (_own_dict(obj) or {}).get("controller")
         if inner is None or isinstance(inner, str):
@@ -438,7 +441,8 @@ class RouteTable(JupyterMixin):
         for r in self.routes:
             methods = ", ".join(r.methods) if r.methods is not None else "any"
             action = f"→ {r.redirect}" if r.redirect else (r.action or "")
-            table.add_row(str(r.index), r.name or "", methods, r.path, r.controller or "", action)
+            cells = (str(r.index), r.name or "", methods, r.path, r.controller or "", action)
+            table.add_row(*(Text(cell) for cell in cells))  # paths and names are not markup
         yield table
         for r in self.routes:
             for note in r.notes:
