@@ -16,7 +16,7 @@ import difflib
 import importlib.metadata
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -380,6 +380,17 @@ class Deployment:
             if section.id not in self.referenced:
                 result.append(section)
         return result
+
+    def _repr_mimebundle_(
+        self,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **_: object,
+    ) -> dict[str, str]:
+        """Jupyter display: the graph of every entry (see pastetrace.notebook)."""
+        from .notebook import deployment_bundle  # networkx, rich, dot only when displayed
+
+        return deployment_bundle(self, include, exclude)
 
     # -- reading --------------------------------------------------------------------------
     def _file(self, path: Path, required: bool = False) -> _File | None:

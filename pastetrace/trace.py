@@ -224,6 +224,17 @@ class Trace:
         """The spans entered directly below ``span``, in call order."""
         return [s for s in self.spans if s.parent == span.index]
 
+    def _repr_mimebundle_(
+        self,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **_: Any,
+    ) -> dict[str, str]:
+        """Jupyter display: the HTML report and the waterfall as text (see pastetrace.notebook)."""
+        from pastetrace.notebook import trace_bundle  # rich is loaded only when displayed
+
+        return trace_bundle(self, include, exclude)
+
     def to_dict(self) -> dict[str, Any]:
         """The replay JSON of design.md: plain dicts, lists and scalars only."""
         return {
