@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .graph import build_graph as build_graph
     from .lint import Report as Report
     from .lint import lint as lint
+    from .live import loadapp as loadapp
     from .render import render_graph as render_graph
     from .render.traces import render_trace as render_trace
     from .replay import replay as replay
@@ -68,6 +69,7 @@ __all__ = [
     "build_graph",
     "lint",
     "load",
+    "loadapp",
     "render_graph",
     "render_trace",
     "replay",
@@ -81,6 +83,7 @@ _LAZY = {
     "Deployment": "config",
     "Section": "config",
     "load": "config",
+    "loadapp": "live",
     "build_graph": "graph",
     "Report": "lint",
     "lint": "lint",
