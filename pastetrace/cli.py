@@ -12,15 +12,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from .errors import PastetraceError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["app", "main"]
 
@@ -34,19 +35,40 @@ app = typer.Typer(
 )
 
 
-@dataclass
 class Environment:
-    """Where output goes; tests replace these (as httpie's ``Environment``)."""
+    """Where output goes; tests replace these (as httpie's ``Environment``).
 
-    stdout: Console
-    stderr: Console
+    The consoles are made on first use: a command that prints plain text (JSON, DOT...)
+    never imports ``rich.console``, which keeps start-up short.
+    """
+
+    def __init__(self, stdout: Console | None = None, stderr: Console | None = None) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+
+    @property
+    def stdout(self) -> Console:
+        if self._stdout is None:
+            from rich.console import Console
+
+            self._stdout = Console()
+        return self._stdout
+
+    @property
+    def stderr(self) -> Console:
+        if self._stderr is None:
+            from rich.console import Console
+
+            self._stderr = Console(stderr=True)
+        return self._stderr
+
+    @property
+    def plain_stdout(self) -> bool:
+        """True when nothing replaced stdout: text can go to ``sys.stdout`` as it is."""
+        return self._stdout is None
 
 
-def _default_env() -> Environment:
-    return Environment(Console(), Console(stderr=True))
-
-
-env = _default_env()
+env = Environment()
 _debug = False
 
 T = TypeVar("T")
@@ -68,8 +90,10 @@ def reporting() -> Iterator[None]:
     except PastetraceError as error:
         if _debug:
             raise
+        from rich.markup import escape
+
         env.stderr.print(
-            f"[red]{type(error).__name__}[/red]: {error}",
+            f"[red]{type(error).__name__}[/red]: {escape(str(error))}",
             highlight=False,
             markup=True,
             soft_wrap=True,
@@ -80,7 +104,7 @@ def reporting() -> Iterator[None]:
 def say(note: str | None) -> None:
     """A note for the user on stderr (e.g. which configuration was picked)."""
     if note:
-        env.stderr.print(f"[dim]pastetrace: {note}[/dim]", highlight=False, soft_wrap=True)
+        env.stderr.print(f"[dim]pastetrace: {escape(note)}[/dim]", highlight=False, soft_wrap=True)
 
 
 def write_output(data: str | bytes, output: Path | None) -> None:
@@ -89,6 +113,9 @@ def write_output(data: str | bytes, output: Path | None) -> None:
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
+        elif env.plain_stdout:
+            sys.stdout.write(data if data.endswith("\n") else data + "\n")
+            sys.stdout.flush()
         else:
             env.stdout.print(data, markup=False, highlight=False, soft_wrap=True, end="")
             if not data.endswith("\n"):
@@ -155,6 +182,8 @@ def emit(result: Any, output: Path | None) -> None:
     if output is None:
         env.stdout.print(result)
         return
+    from rich.console import Console
+
     capture = Console(width=env.stdout.width, color_system=None, record=True, file=io.StringIO())
     capture.print(result)
     write_output(capture.export_text(), output)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import configparser
 import difflib
-import importlib.metadata
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -575,7 +575,8 @@ class Deployment:
                 "unresolved",
                 line,
                 problem="'use =' goes round in a cycle: "
-                + " → ".join(s.rsplit(":", 1)[-1] for s in (*stack, key)),
+                + " → ".join(s.rsplit(":", 1)[-1] for s in (*stack, key))
+                + " (break the loop)",
             ), {}
         if len(found) != 1:
             problem = (
@@ -601,7 +602,7 @@ class Deployment:
                 None,
                 "unresolved",
                 line,
-                problem=f"{use!r} points back to itself",
+                problem=f"{use!r} points back to itself (name another file or section)",
             ), {}
         try:
             other = self._file(path, required=True)
@@ -675,6 +676,8 @@ def _protocol_list(namespace: str) -> str:
 
 def _egg_factory(use: str, rest: str, namespace: str, line: int | None) -> Factory:
     """Resolve ``egg:Dist#name`` through entry-point metadata only (no import)."""
+    import importlib.metadata  # email, zipfile...: only for files that use egg:
+
     dist_name, _, ep_name = rest.partition("#")
     dist_name, ep_name = dist_name.strip(), (ep_name.strip() or "main")
     groups = [p for group in _PROTOCOL_GROUPS[namespace] for p in group]
@@ -809,10 +812,27 @@ def _prefix(section: Section) -> str:
     return section.header.split(":", 1)[0].strip() if ":" in section.header else section.header
 
 
+# Real paste files are a few KB (the corpus's largest is under 100 KB); past this it is the
+# wrong file, and ConfigParser would take seconds and ten times the size in memory.
+MAX_BYTES = 10 * 1024 * 1024
+
+
 def _read_text(path: Path) -> str:
     if path.is_dir():
         raise ConfigError("is a folder, not a paste file (give the .ini file inside it)", path)
     try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            # A FIFO or a device would block or never end.
+            raise ConfigError(
+                "is not a regular file (a pipe or a device?); give a paste .ini file", path
+            )
+        if st.st_size > MAX_BYTES:
+            raise ConfigError(
+                f"is {st.st_size / 1024 / 1024:.0f} MB, too big for a paste file "
+                f"(limit {MAX_BYTES // 1024 // 1024} MB; is it the right file?)",
+                path,
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("no such file (check the path)", path) from None

@@ -61,7 +61,8 @@ def build_graph(
 
     Raises:
         ConfigError: with ``strict``, at the first missing reference or cycle reachable from the
-            roots; without it they become ``missing`` nodes and ``cycle: True`` edges.
+            roots (a ``use =`` that leads nowhere included) or a value PasteDeploy cannot
+            interpolate; without it they become ``missing`` nodes and ``cycle: True`` edges.
     """
     import networkx as nx
 
@@ -70,6 +71,14 @@ def build_graph(
         # so ``find``/``get``/``entries`` miss every section of a relatively named file.
         deployment.path = Path(os.path.abspath(deployment.path))
     roots = [deployment.get(name)] if name is not None else deployment.entries()
+    if not roots:
+        raise ConfigError(
+            "has no app, composite or pipeline section, so there is nothing to draw "
+            "(is it a paste .ini file?)",
+            deployment.path,
+        )
+    if strict:
+        _check_notes(deployment)
     graph = nx.DiGraph()
     builder = _Builder(deployment, graph, strict)
     entries = [builder.walk(root) for root in roots]
@@ -303,7 +312,19 @@ class _Builder:
                 {"kind": "next", "label": None, "order": 1},
             )
 
+    def _check_use(self, section: Section) -> None:
+        """Strict: ``use =`` naming a missing section or file, or itself, is a missing reference."""
+        factory = section.factory
+        if self.strict and factory.problem and factory.scheme in ("config", "section"):
+            if not factory.via:  # the problem is this `use =`, not the section it leads to
+                raise ConfigError(
+                    f"[{section.header}] use = {factory.spec}: {factory.problem}",
+                    section.file,
+                    factory.line or section.line,
+                )
+
     def _section_node(self, section: Section) -> str:
+        self._check_use(section)
         kind = section.kind
         attrs: dict[str, Any] = {}
         notes = _factory_notes(section)
@@ -396,6 +417,7 @@ class _Builder:
                 owner=owner,
             )
             return node
+        self._check_use(target)
         notes = _factory_notes(target)
         if target.filter_with is not None:
             notes.append("'filter-with' on a filter section is ignored here")
@@ -470,6 +492,13 @@ class _Builder:
             ((pred, edge),) = preds.items()
             if edge.get("kind") in CHAIN_KINDS:
                 data["cluster"] = graph.nodes[pred].get("cluster")
+
+
+def _check_notes(deployment: Deployment) -> None:
+    """Strict: the first value PasteDeploy cannot interpolate (``%(missing)s``, a loop)."""
+    for note in sorted(deployment.notes, key=lambda n: (str(n.file), n.line or 0)):
+        if note.severity == "error":
+            raise ConfigError(note.message, note.file, note.line)
 
 
 def _common(section: Section) -> dict[str, Any]:

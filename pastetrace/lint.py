@@ -187,6 +187,15 @@ class _Linter:
 
     def run(self) -> None:
         self.notes(self.d.notes)
+        if not any(s.namespace == APP for s in self.d.sections):
+            self.add(
+                ERROR,
+                "no-app",
+                "no [app:], [composite:] or [pipeline:] section: PasteDeploy has nothing to load "
+                "(is it a paste .ini file?)",
+                self.d.path,
+                None,
+            )
         for section in self.d.sections:
             self.ambiguous(section)
             self.pipeline_keys(section)

@@ -26,6 +26,8 @@ _KIND_STYLE = {
     "missing": "bold red",
     "route": "blue",
 }
+# Deeper chains (a thousand composites nested) are cut: past the width nothing shows anyway.
+MAX_DEPTH = 32
 
 
 class DeploymentTree(JupyterMixin):
@@ -63,9 +65,15 @@ class DeploymentTree(JupyterMixin):
             self._add(root, node, Text(), self._seen)
         return root
 
-    def _add(self, parent: Tree, node: str, prefix: Text, seen: set[str]) -> None:
+    def _add(self, parent: Tree, node: str, prefix: Text, seen: set[str], depth: int = 0) -> None:
         from ..graph import chain, ordered_successors
 
+        if depth >= MAX_DEPTH:
+            parent.add(
+                prefix
+                + Text(f"… deeper than {MAX_DEPTH} levels (see --format json, dot or mermaid)")
+            )
+            return
         if node in seen:
             parent.add(prefix + self._label(node, brief=True) + Text("  (see above)", style="dim"))
             return
@@ -77,7 +85,7 @@ class DeploymentTree(JupyterMixin):
                 self._cycle(branch, succ, text)
                 continue
             if self.graph.nodes[succ].get("owner") is None:
-                self._add(branch, succ, _arrow(text), seen)
+                self._add(branch, succ, _arrow(text), seen, depth + 1)
                 continue
             under = branch.add(_arrow(text, end="")) if data.get("kind") == "composite" else branch
             nodes = chain(self.graph, succ)
@@ -85,7 +93,7 @@ class DeploymentTree(JupyterMixin):
             for instance in nodes[:-1] if tail else nodes:
                 under.add(self._label(instance))
             if tail is not None:
-                self._add(under, tail, Text("→ ", style="dim"), seen)
+                self._add(under, tail, Text("→ ", style="dim"), seen, depth + 1)
                 continue
             for after, edge in ordered_successors(self.graph, nodes[-1]):
                 if edge.get("cycle"):
