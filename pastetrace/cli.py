@@ -104,6 +104,8 @@ def reporting() -> Iterator[None]:
 def say(note: str | None) -> None:
     """A note for the user on stderr (e.g. which configuration was picked)."""
     if note:
+        from rich.markup import escape
+
         env.stderr.print(f"[dim]pastetrace: {escape(note)}[/dim]", highlight=False, soft_wrap=True)
 
 
