@@ -284,6 +284,10 @@ def replay(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Give up after SECONDS.")
     ] = None,
+    otlp: Annotated[
+        str | None,
+        typer.Option("--otlp", help="Also send the trace to an OTLP/HTTP collector (URL)."),
+    ] = None,
     format: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = (
         TraceFormat.tree
     ),
@@ -316,6 +320,10 @@ def replay(
             execute=True if execute else None,
             timeout=timeout,
         )
+        if otlp:
+            from .otel import export_otlp
+
+            export_otlp(trace, otlp)
         graph_obj = None
         if format.value in ("dot", "svg", "png", "html"):
             from .graph import build_graph
@@ -441,3 +449,25 @@ def resolve(
             live, method, path, headers=headers, select=_pairs(select, "--select")
         )
         emit(json.dumps(result.to_dict(), indent=2) if json_out else result, None)
+
+
+@app.command()
+def show(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A trace saved by pastetrace.loadapp, the paste filter or replay --format json.",
+            show_default=False,
+        ),
+    ],
+    format: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        TraceFormat.tree
+    ),
+    output: OutputOpt = None,
+) -> None:
+    """Render a saved trace as replay renders it."""
+    from .live import read_trace
+    from .render.traces import render_trace
+
+    with reporting():
+        emit(render_trace(read_trace(file), format.value), output)
