@@ -471,3 +471,40 @@ def show(
 
     with reporting():
         emit(render_trace(read_trace(file), format.value), output)
+
+
+class DiffFormat(str, Enum):
+    tree = "tree"
+    json = "json"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+    mermaid = "mermaid"
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The old paste file (path or bundled example).")],
+    new: Annotated[str, typer.Argument(help="The new paste file (path or bundled example).")],
+    format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        DiffFormat.tree
+    ),
+    output: OutputOpt = None,
+) -> None:
+    """What changed between two paste files: entries, prefixes, filters, factories, settings."""
+    from .diff import diff as diff_deployments
+    from .render.diffs import GRAPH_FORMATS, render_diff
+
+    with reporting():
+        before, _ = _load(old, None)
+        after, _ = _load(new, None)
+        result = diff_deployments(before, after)
+        graphs: dict[str, Any] = {}
+        if format.value in GRAPH_FORMATS:
+            from .graph import build_graph
+
+            graphs = {
+                "old_graph": build_graph(before, strict=False),
+                "new_graph": build_graph(after, strict=False),
+            }
+        emit(render_diff(result, format.value, **graphs), output)

@@ -381,7 +381,7 @@ def _chain_changes(
     for j in added:
         if j not in moved_new:
             name, line = new_filters[j]
-            detail = _neighbours(new_filters, j)
+            detail = _neighbours(new, j)
             yield Change("filter-added", header, name, None, str(j + 1), None, line, detail, branch)
     for i in removed:
         if i not in moved_old:
