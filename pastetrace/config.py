@@ -575,8 +575,7 @@ class Deployment:
                 "unresolved",
                 line,
                 problem="'use =' goes round in a cycle: "
-                + " → ".join(s.rsplit(":", 1)[-1] for s in (*stack, key))
-                + " (break the loop)",
+                + " → ".join(s.rsplit(":", 1)[-1] for s in (*stack, key)),
             ), {}
         if len(found) != 1:
             problem = (
@@ -841,7 +840,7 @@ def _read_text(path: Path) -> str:
     except OSError as e:
         raise ConfigError(f"cannot read: {e.strerror}", path) from None
     if b"\x00" in data[:8192]:
-        raise ConfigError("is a binary file, not a paste .ini file", path, 1)
+        raise ConfigError("is a binary file, not a paste .ini file (check the path)", path, 1)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -315,13 +315,16 @@ class _Builder:
     def _check_use(self, section: Section) -> None:
         """Strict: ``use =`` naming a missing section or file, or itself, is a missing reference."""
         factory = section.factory
-        if self.strict and factory.problem and factory.scheme in ("config", "section"):
-            if not factory.via:  # the problem is this `use =`, not the section it leads to
-                raise ConfigError(
-                    f"[{section.header}] use = {factory.spec}: {factory.problem}",
-                    section.file,
-                    factory.line or section.line,
-                )
+        if not (self.strict and factory.problem and factory.scheme in ("config", "section")):
+            return
+        cycle = "cycle" in factory.problem  # inherited along the loop, unlike other problems
+        if cycle or not factory.via:  # else the problem is the used section's, not the `use =`
+            raise ConfigError(
+                f"[{section.header}] use = {factory.spec}: {factory.problem}"
+                + (" (break the loop)" if cycle else ""),
+                section.file,
+                factory.line or section.line,
+            )
 
     def _section_node(self, section: Section) -> str:
         self._check_use(section)
