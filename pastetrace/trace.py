@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
+import operator
 import os
 import sys
 import types
@@ -468,20 +470,20 @@ class Recorder:
         if not frame.done:
             self._finish(frame)
             span.notes.append("body was neither consumed nor closed when the trace was taken")
-        child = next(
-            (
-                c
-                for c in reversed(frame.children)
-                if c.headers is not None and c.span.kind != REMOTE_KIND
-            ),
-            None,
-        )
-        before = child.headers if child is not None and child.headers is not None else []
+        before: list[tuple[str, str]] = []
+        inner = 0
+        children = frame.children
+        if children:
+            for c in reversed(children):  # the last child that passed headers up
+                if c.headers is not None and c.span.kind != REMOTE_KIND:
+                    before = c.headers
+                    break
+            for c in children:
+                inner += c.span.duration_ns or 0
         added, changed, removed = _diff_headers(before, frame.headers or [])
         span.response_headers_added = added
         span.response_headers_changed = changed
         span.response_headers_removed = removed
-        inner = sum(c.span.duration_ns or 0 for c in frame.children)
         span.own_ns = None if span.duration_ns is None else max(span.duration_ns - inner, 0)
         return span
 
@@ -512,9 +514,11 @@ class Recorder:
 def _diff_request(frame: _Frame, now: Mapping[str, Any]) -> None:
     """Store on ``frame`` what changed between its entry environ and ``now``."""
     span, entry = frame.span, frame.entry
-    for key in entry.keys() | now.keys():
+    changed = False
+    for key in _changed_keys(entry, now):
         if key.startswith(_OWN_PREFIX):
             continue
+        changed = True
         is_header = key.startswith("HTTP_")
         name = _header_name(key) if is_header else key
         if key not in now:
@@ -524,13 +528,32 @@ def _diff_request(frame: _Frame, now: Mapping[str, Any]) -> None:
         elif not _same(entry[key], now[key]):
             pair = (_show(entry[key]), _show(now[key]))
             (span.headers_changed if is_header else span.environ_changed)[name] = pair
+    if not changed:
+        return
     for diff in (span.environ_added, span.environ_changed, span.environ_removed):
         _sort_in_place(diff)
     for diff in (span.headers_added, span.headers_changed, span.headers_removed):
         _sort_in_place(diff)
 
 
+def _changed_keys(entry: dict[str, Any], now: Mapping[str, Any]) -> Iterable[str]:
+    """The keys whose value may differ: a superset of the keys ``_diff_request`` reports.
+
+    Copies of an environ keep its key order, and layers mostly add keys or replace values, so
+    when ``entry``'s keys are the first keys of ``now`` the candidates are the values that are
+    not the very same object plus the keys after them, found without a Python-level loop.
+    """
+    keys = list(now)
+    old_keys = list(entry)
+    if type(now) is dict and keys[: len(old_keys)] == old_keys:
+        differ = map(operator.is_not, entry.values(), now.values())
+        return [*itertools.compress(old_keys, differ), *keys[len(old_keys) :]]
+    return entry.keys() | now.keys()
+
+
 def _sort_in_place(diff: dict[str, Any]) -> None:
+    if len(diff) < 2:
+        return
     items = sorted(diff.items())
     diff.clear()
     diff.update(items)
@@ -540,6 +563,23 @@ def _diff_headers(
     before: list[tuple[str, str]], after: list[tuple[str, str]]
 ) -> tuple[dict[str, str], dict[str, tuple[str, str]], dict[str, str]]:
     """Compare header lists by case-insensitive name; repeated headers are joined with ', '."""
+    count = len(before)
+    if after[:count] == before:  # the usual case: a layer only appends headers
+        if len(after) == count:
+            return {}, {}, {}
+        extra = after[count:]
+        names = "\n".join([name for name, _ in before])
+        if names.isascii():  # then lower-casing the joined names lower-cases each name
+            names = f"\n{names.lower()}\n"
+            for name, _ in extra:
+                if f"\n{name.lower()}\n" in names:
+                    break
+            else:  # no appended name was there before: all of them are added
+                if len(extra) == 1:
+                    name, value = extra[0]
+                    return {name: value}, {}, {}
+                added = {name: value for name, value in _header_map(extra).values()}
+                return dict(sorted(added.items())), {}, {}
     old, new = _header_map(before), _header_map(after)
     added = {new[k][0]: new[k][1] for k in new.keys() - old.keys()}
     removed = {old[k][0]: old[k][1] for k in old.keys() - new.keys()}
@@ -559,7 +599,15 @@ def _header_map(headers: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
 
 def _header_name(key: str) -> str:
     """``HTTP_X_AUTH_TOKEN`` → ``X-Auth-Token``."""
-    return "-".join(part.capitalize() for part in key[5:].split("_"))
+    name = _HEADER_NAMES.get(key)
+    if name is None:
+        name = "-".join(part.capitalize() for part in key[5:].split("_"))
+        if len(_HEADER_NAMES) < 4096:  # bounded: keys come from requests
+            _HEADER_NAMES[key] = name
+    return name
+
+
+_HEADER_NAMES: dict[str, str] = {}
 
 
 def _same(old: object, new: object) -> bool:
