@@ -201,12 +201,13 @@ def graph(
     output: OutputOpt = None,
 ) -> None:
     """Draw the application tree of a paste file (static: imports nothing it names)."""
+    from .digraph import DiGraph
     from .graph import build_graph
     from .render import render_graph
 
     with reporting():
         deployment, entry = _load(config, name)
-        result = render_graph(build_graph(deployment, entry), format.value)
+        result = render_graph(build_graph(deployment, entry, graph_class=DiGraph), format.value)
         emit(result, output)
 
 
@@ -326,9 +327,10 @@ def replay(
             export_otlp(trace, otlp)
         graph_obj = None
         if format.value in ("dot", "svg", "png", "html"):
+            from .digraph import DiGraph
             from .graph import build_graph
 
-            graph_obj = build_graph(deployment, entry, strict=False)
+            graph_obj = build_graph(deployment, entry, strict=False, graph_class=DiGraph)
         emit(render_trace(trace, format.value, graph=graph_obj), output)
 
 

@@ -19,10 +19,8 @@ out-edges by ``order``, so new kinds of node show up without changes here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import composites
@@ -56,20 +54,23 @@ def build_graph(
     *,
     strict: bool = True,
     layers: Iterable[Layer] = (),
+    graph_class: Callable[[], Any] | None = None,
 ) -> nx.DiGraph:
     """The graph of ``name`` (or of every entry of the file), linear in the file's size.
+
+    Args:
+        graph_class: what to build; a ``networkx.DiGraph`` by default. The command line
+            passes :class:`pastetrace.digraph.DiGraph`, which needs no networkx import.
 
     Raises:
         ConfigError: with ``strict``, at the first missing reference or cycle reachable from the
             roots (a ``use =`` that leads nowhere included) or a value PasteDeploy cannot
             interpolate; without it they become ``missing`` nodes and ``cycle: True`` edges.
     """
-    import networkx as nx
+    if graph_class is None:
+        import networkx as nx
 
-    if not deployment.path.is_absolute():
-        # Workaround: Deployment keys its files by absolute path but keeps ``path`` as given,
-        # so ``find``/``get``/``entries`` miss every section of a relatively named file.
-        deployment.path = Path(os.path.abspath(deployment.path))
+        graph_class = nx.DiGraph
     roots = [deployment.get(name)] if name is not None else deployment.entries()
     if not roots:
         raise ConfigError(
@@ -79,7 +80,7 @@ def build_graph(
         )
     if strict:
         _check_notes(deployment)
-    graph = nx.DiGraph()
+    graph = graph_class()
     builder = _Builder(deployment, graph, strict)
     entries = [builder.walk(root) for root in roots]
     for node in entries:

@@ -13,11 +13,10 @@ __all__ = ["to_data", "to_json"]
 
 def to_data(graph: nx.DiGraph) -> dict[str, Any]:
     """The node-link dict (``nodes``, ``edges``, ``graph``) plus ``schema``."""
-    import networkx as nx
-
+    from ..digraph import node_link_data
     from ..graph import SCHEMA
 
-    data: dict[str, Any] = nx.node_link_data(graph, edges="edges")
+    data = node_link_data(graph)
     data["schema"] = graph.graph.get("schema", SCHEMA)
     return data
 
