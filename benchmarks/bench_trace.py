@@ -1,6 +1,6 @@
 """The per-layer cost of pastetrace's tracing next to one OpenTelemetry WSGI span per layer.
 
-Run: ``.venv/bin/python benchmarks/bench_trace.py [--quick] [--layers 10 50] [--gc]``
+Run: ``.venv/bin/python benchmarks/bench_trace.py [--quick] [--layers 10 50] [--gc] [--cpu]``
 (needs ``benchmarks/requirements.txt`` for the OpenTelemetry rows; without it they are skipped).
 
 A pipeline of N pass-through filters over a tiny app, all plain WSGI callables: each filter adds
@@ -28,7 +28,8 @@ Variants, all in the same process and run, interleaved batch by batch:
 Each figure is the median over batches of (batch time / requests in the batch), timed with
 ``time.perf_counter_ns``; each batch is sized to take about ``--batch-ms`` milliseconds for its
 variant, after warm-up batches. The garbage collector is collected before and disabled during
-each timed batch (as ``timeit`` does) unless ``--gc`` is given.
+each timed batch (as ``timeit`` does) unless ``--gc`` is given. ``--cpu`` times with
+``time.thread_time_ns`` instead (this thread's CPU time), steadier on a shared, busy machine.
 """
 
 from __future__ import annotations
@@ -217,6 +218,9 @@ def _keep(into: list[Any]) -> Callable[..., Any]:
 # --------------------------------------------------------------------------- timing
 
 
+CLOCK = time.perf_counter_ns
+
+
 def batch(variant: Variant, count: int, keep_gc: bool) -> int:
     """Nanoseconds for ``count`` requests of ``variant``."""
     request = variant.request
@@ -226,10 +230,11 @@ def batch(variant: Variant, count: int, keep_gc: bool) -> int:
     if not keep_gc:
         gc.disable()
     try:
-        t0 = time.perf_counter_ns()
+        clock = CLOCK
+        t0 = clock()
         for _ in range(count):
             request()
-        return time.perf_counter_ns() - t0
+        return clock() - t0
     finally:
         gc.enable()
 
@@ -292,7 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, help="timed batches per variant (default 25)")
     parser.add_argument("--batch-ms", type=float, help="target length of a batch (default 40)")
     parser.add_argument("--gc", action="store_true", help="keep the GC enabled while timing")
+    parser.add_argument("--cpu", action="store_true", help="time with thread_time_ns")
     args = parser.parse_args(argv)
+    global CLOCK
+    CLOCK = time.thread_time_ns if args.cpu else time.perf_counter_ns
     batches = args.batches or (7 if args.quick else 25)
     batch_ms = args.batch_ms or (10.0 if args.quick else 40.0)
     warmup = 1 if args.quick else 3
@@ -302,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"versions: {versions()}")
     print(
         f"method: median of {batches} interleaved batches of ~{batch_ms:g} ms per variant "
-        f"after {warmup} warm-up round(s); gc {'enabled' if args.gc else 'collected, then off'} "
-        "while timing; per layer = (variant - bare) / wrapped layers"
+        f"after {warmup} warm-up round(s), clock {CLOCK.__name__}; "
+        f"gc {'enabled' if args.gc else 'collected, then off'} while timing; "
+        "per layer = (variant - bare) / wrapped layers"
     )
     if OpenTelemetryMiddleware is None:
         print("OpenTelemetry not installed: pip install -r benchmarks/requirements.txt")
