@@ -320,13 +320,13 @@ class TestTraceFiles:
         monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """A write that fails half-way leaves no file, no temp file, and a served request."""
+        """A write that fails before the rename leaves no file, no temp file, a served request."""
 
-        def broken_dump(obj: object, out: object, **kwargs: object) -> None:
-            out.write('{"schema": "pastetrace.tr')  # type: ignore[attr-defined]
+        def full_disk(src: str, dst: object) -> None:
+            assert Path(src).read_text().startswith('{"schema":"pastetrace.trace/1"')
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(live_module.json, "dump", broken_dump)
+        monkeypatch.setattr(live_module.os, "replace", full_disk)
         app = loadapp(f"config:{small_file(tmp_path, trace_dir)}", trace_dir=trace_dir)
         with caplog.at_level(logging.ERROR, logger="pastetrace.live"):
             response = call(app, headers={"X-Pastetrace": "1"}, strict=True)
