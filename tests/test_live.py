@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from importlib.metadata import entry_points
 from pathlib import Path
 from wsgiref.validate import validator
 
@@ -382,6 +383,24 @@ class TestPasteFilter:
         ]
         assert spans[1]["route"]["path"] == "/things"
         assert spans[1]["route"]["action"] == "index"
+
+    @pytest.mark.skipif(
+        not entry_points(group="paste.filter_factory", name="trace"),
+        reason="no paste.filter_factory entry point 'trace': add it to pyproject.toml, "
+        "then pip install -e .",
+    )
+    def test_egg_entry_point(self, tmp_path: Path, trace_dir: Path) -> None:
+        """``use = egg:pastetrace#trace`` finds the filter through the installed entry point."""
+        ini = tmp_path / "egg.ini"
+        ini.write_text(
+            "[pipeline:main]\npipeline = pastetrace conf\n\n"
+            f"[filter:pastetrace]\nuse = egg:pastetrace#trace\ntrace_dir = {trace_dir}\n\n"
+            "[app:conf]\npaste.app_factory = tests.live_apps:conf_app_factory\n"
+        )
+        app = paste_loadapp(f"config:{ini}")
+        call(app, headers={"X-Pastetrace": "1"}, strict=True)
+        spans = json.loads(files(trace_dir)[0].read_text())["spans"]
+        assert [s["section"] for s in spans][0] == "filter:pastetrace"
 
     def test_filter_options(self, tmp_path: Path, trace_dir: Path) -> None:
         """``sample``, ``header`` (empty: sampling only) come from the section."""
