@@ -121,7 +121,7 @@ class LiveApp:
 
 
 def assemble(
-    deployment: Deployment,
+    deployment: Deployment | str | os.PathLike[str] | None,
     name: str | None = None,
     *,
     stub: Iterable[str] = (),
@@ -143,7 +143,16 @@ def assemble(
         conf: a config file given to the projects' adapters (e.g. ``nova.conf``).
         trace: put a tracing layer around every created object (``timing_only``: a timing one).
         real: False imports nothing: every layer is a stand-in (safe routing of any file).
+
+    ``deployment`` may also be what :func:`pastetrace.load` takes: a path, ``path#name``
+    or a bundled example's name.
     """
+    if not isinstance(deployment, Deployment):
+        from .config import locate
+
+        path, entry_name, _ = locate(deployment)
+        deployment = Deployment(path, entry_name)
+        name = name or entry_name
     entry = deployment.get(name)
     assembler = _Assembler(
         deployment,

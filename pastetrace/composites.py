@@ -65,6 +65,8 @@ _NOVA_URLMAP = UrlmapFlavor(
 
 URLMAPS: dict[str, UrlmapFlavor] = {
     "paste.urlmap:urlmap_factory": UrlmapFlavor(),
+    # pastetrace's own learning deployments (examples/): Paste's semantics, written out.
+    "pastetrace_examples.common.urlmap:urlmap_factory": UrlmapFlavor(),
     "nova.api.openstack.urlmap:urlmap_factory": _NOVA_URLMAP,
     "cinder.api.openstack.urlmap:urlmap_factory": _NOVA_URLMAP,
     "glance.api:root_app_factory": UrlmapFlavor(),
@@ -85,6 +87,7 @@ _AUTH_STRATEGY = Selector(
 _FLAVOR = Selector(chooses_by="[paste_deploy] flavor option", default_key="default")
 
 SELECTORS: dict[str, Selector] = {
+    "pastetrace_examples.nova.auth:pipeline_factory": _AUTH_STRATEGY,
     "nova.api.auth:pipeline_factory_v21": Selector(
         chooses_by="always 'keystone'", default_key="keystone", reads=("keystone",)
     ),

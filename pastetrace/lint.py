@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.jupyter import JupyterMixin
 from rich.text import Text
 
 from . import composites
@@ -72,7 +73,7 @@ def _sort_key(d: Diagnostic) -> tuple[str, int, int, str, str]:
 
 
 @dataclass
-class Report:
+class Report(JupyterMixin):
     """Every diagnostic for one deployment, sorted by file and line; a rich renderable."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)

@@ -141,14 +141,9 @@ def replay(
 
 def _live(target: Any, options: Mapping[str, Any]) -> LiveApp:
     from .assemble import LiveApp, assemble
-    from .config import Deployment, locate
 
     if isinstance(target, LiveApp):
         return target
-    if not isinstance(target, Deployment):
-        path, name, _ = locate(target)
-        target = Deployment(path, name)
-        options = {"name": name, **options} if name else options
     return assemble(target, **options)
 
 
@@ -181,7 +176,8 @@ def _assembler(path: Path, name: str) -> Callable[[], WSGIApplication]:
         from .assemble import assemble
         from .config import Deployment
 
-        return assemble(Deployment(path), name).app
+        app: WSGIApplication = assemble(Deployment(path), name).app
+        return app
 
     return build
 

@@ -203,14 +203,7 @@ class TestRichRenderables:
         [
             "RouteTable",
             "Resolution",
-            pytest.param(
-                "Report",
-                marks=pytest.mark.xfail(
-                    reason="lint.Report is a rich renderable but not a JupyterMixin: a notebook "
-                    "shows its dataclass repr (reported to the lead)",
-                    raises=AttributeError,
-                ),
-            ),
+            "Report",
             "DeploymentTree",
             "TraceWaterfall",
         ],
