@@ -330,6 +330,7 @@ class _Frame:
         "start",
         "done",
         "own_file",
+        "routing",
     )
 
     def __init__(
@@ -346,6 +347,7 @@ class _Frame:
         self.start = start
         self.done = False
         self.own_file = own_file
+        self.routing: tuple[Any, Any] | None = None  # (routing_args, route) when it finished
 
 
 class Recorder:
@@ -375,6 +377,10 @@ class Recorder:
     def trace(self, response: ResponseInfo | None = None) -> Trace:
         """Finish the spans and return the trace; ``response`` defaults to the root span's."""
         spans = [self._finished(frame) for frame in self._frames] or self._timing_spans()
+        # Deepest first: with HEAD or a lazily closed body an outer layer may finish before
+        # the router inside it, yet the route belongs to the innermost layer that ran Routes.
+        for frame in reversed(self._frames):
+            self._claim_route(frame)
         if response is None:
             root = self._frames[0] if self._frames else None
             response = ResponseInfo(
@@ -445,12 +451,14 @@ class Recorder:
         if frame.exc is None:
             raised = [c.origin for c in frame.children if c.exc is not None]
             frame.span.handled_exception_from = raised[-1] if raised else None
-        self._claim_route(frame)
+        env = frame.environ
+        frame.routing = (env.get("wsgiorg.routing_args"), env.get("routes.route"))
 
     def _claim_route(self, frame: _Frame) -> None:
-        env, entry = frame.environ, frame.entry
-        args = env.get("wsgiorg.routing_args")
-        route = env.get("routes.route")
+        if frame.routing is None:
+            return
+        entry = frame.entry
+        args, route = frame.routing
         if args is None and route is None:
             return
         if entry.get("wsgiorg.routing_args") is args and entry.get("routes.route") is route:
@@ -766,6 +774,11 @@ class TraceMiddleware:
         def traced_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
         ) -> Any:
+            if frame.span.status is not None and exc_info is None:
+                frame.span.notes.append(
+                    f"called start_response twice ({frame.span.status}, then {status}) without "
+                    "exc_info: a WSGI server refuses that (PEP 3333)"
+                )
             frame.span.status = status
             frame.headers = list(headers)
             if exc_info is None:

@@ -567,6 +567,31 @@ class TestRoutes:
         assert controller.route is None
         assert "wsgiorg.routing_args" in osapi.environ_added
 
+    def test_route_goes_to_router_when_outer_layers_finish_first(self) -> None:
+        """HEAD through a webob filter: the outer layer finishes first, the router keeps the route."""
+
+        def webob_filter(app: App) -> App:
+            def call(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+                # webob answers HEAD with an EmptyResponse: the body below is closed later.
+                return Request(environ).get_response(app)(environ, start_response)
+
+            return call
+
+        mapper_app = router()
+        mapper_app.mapper.connect(
+            "head",
+            "/servers/{id}",
+            controller=Resource(ServersController()),
+            action="show",
+            conditions={"method": ["HEAD"]},
+        )
+        app = traced(webob_filter(traced(mapper_app, "app:osapi", "app")), "filter:webob")
+        _, trace = run(app, "/servers/9", method="HEAD")
+        outer, osapi = trace.spans
+
+        assert outer.route is None
+        assert osapi.route is not None and osapi.route.name == "head"
+
     def test_no_match_is_a_note(self) -> None:
         """A Routes lookup that matched nothing leaves a note rather than a route."""
         resp, trace = run(traced(router(), "app:osapi", "app"), "/nothing")
