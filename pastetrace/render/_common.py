@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -82,3 +83,15 @@ def clusters(graph: nx.DiGraph) -> tuple[list[Cluster], list[str]]:
     for node, cluster_id in graph.nodes(data="cluster"):
         (boxes[cluster_id].nodes if cluster_id in boxes else loose).append(node)
     return [box for box in top if not box.empty], loose
+
+
+def display_path(path: object) -> str:
+    """A path as a user would type it: relative to the current folder when it is inside it."""
+    text = str(path)
+    if not os.path.isabs(text):
+        return text
+    try:
+        relative = os.path.relpath(text)
+    except ValueError:  # another drive on Windows
+        return text
+    return text if relative.startswith("..") else relative

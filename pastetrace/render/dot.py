@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RenderError, UsageError
-from ._common import Cluster, caption, clusters, edge_text
+from ._common import Cluster, caption, clusters, display_path, edge_text
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -51,7 +51,7 @@ def to_dot(graph: nx.DiGraph, *, highlight: Iterable[str] | None = None) -> str:
     lines = [
         "digraph pastetrace {",
         '  graph [rankdir=LR fontname="Helvetica" fontsize=11 newrank=true '
-        f"label={quote(str(graph.graph.get('config', '')))} labelloc=t];",
+        f"label={quote(display_path(graph.graph.get('config', '')))} labelloc=t];",
         '  node [shape=box style="rounded,filled" fontname="Helvetica" fontsize=10 '
         'fillcolor="#ffffff"];',
         '  edge [fontname="Helvetica" fontsize=9 color="#475569"];',

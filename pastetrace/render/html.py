@@ -8,6 +8,8 @@ import re
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from ._common import display_path
+
 if TYPE_CHECKING:
     import networkx as nx
 
@@ -37,7 +39,7 @@ td code { font: 12px ui-monospace, monospace; }
 
 def to_html(graph: nx.DiGraph, *, title: str | None = None) -> str:
     """The page: inline SVG when Graphviz ``dot`` is installed, else the rich tree as HTML."""
-    config = str(graph.graph.get("config", ""))
+    config = display_path(graph.graph.get("config", ""))
     title = title or f"pastetrace: {config}"
     return (
         "<!DOCTYPE html>\n"

@@ -8,7 +8,7 @@ from rich.jupyter import JupyterMixin
 from rich.text import Text
 from rich.tree import Tree
 
-from ._common import edge_text, location
+from ._common import display_path, edge_text, location
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -59,7 +59,7 @@ class DeploymentTree(JupyterMixin):
         from ..graph import entry_nodes
 
         config = str(self.graph.graph.get("config", "deployment"))
-        root = Tree(Text(config, style="bold"), guide_style=self.guide_style)
+        root = Tree(Text(display_path(config), style="bold"), guide_style=self.guide_style)
         self._seen, self._said, self._config = set(), set(), config
         for node in entry_nodes(self.graph):
             self._add(root, node, Text(), self._seen)

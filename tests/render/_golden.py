@@ -10,7 +10,8 @@ DATA = Path(__file__).parent.parent / "data"
 
 def normalise(text: str) -> str:
     """Replace this checkout's data folder with ``<data>`` so goldens are portable."""
-    return text.replace(str(DATA), "<data>")
+    text = text.replace(str(DATA), "<data>")
+    return text.replace(os.path.relpath(DATA), "<data>")  # titles show paths relative to cwd
 
 
 def check(name: str, actual: str) -> None:
