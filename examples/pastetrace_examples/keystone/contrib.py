@@ -3,7 +3,14 @@
 An ``ExtensionRouter`` is a filter that is also a Router: it has its own ``routes.Mapper``
 with the extension's routes, and a last catch-all route ``{path_info:.*}`` whose controller
 is the next app in the pipeline. So ``POST /ec2tokens`` is answered here, and every other
-request goes on, unchanged, to ``public_service`` / ``admin_service``.
+request goes on to ``public_service`` / ``admin_service``.
+
+It does not go on quite unchanged, and a replay shows it: when a route has a ``path_info``
+variable, Routes' middleware sets PATH_INFO to it and appends the rest to SCRIPT_NAME. With
+no leading slash in ``{path_info:.*}`` the variable holds the whole path (``/tokens``), so
+SCRIPT_NAME grows from ``/v2.0`` to ``/v2.0/tokens`` while PATH_INFO stays ``/tokens``.
+Keystone's ExtensionRouter had the same catch-all; its apps route on PATH_INFO only, so
+requests still worked, but any URL built from SCRIPT_NAME would have been wrong.
 """
 
 from __future__ import annotations
