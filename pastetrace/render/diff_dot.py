@@ -6,11 +6,10 @@ blue; everything else is grey, so the eye goes to the changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._common import Cluster, caption, clusters, edge_text
-from .dot import quote
+from ._common import caption, clusters, edge_text
+from .dot import cluster_lines, quote
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -44,9 +43,13 @@ def diff_to_dot(diff: Diff, old_graph: nx.DiGraph, new_graph: nx.DiGraph) -> str
     ]
     top, loose = clusters(graph)
     counter = iter(range(1 << 30))
+
+    def node_line(node: str, indent: str) -> str:
+        return _node_line(graph, node, notes, indent)
+
     for box in top:
-        lines.extend(_cluster_lines(graph, box, notes, counter, "  "))
-    lines.extend(_node_line(graph, node, notes, "  ") for node in loose)
+        lines.extend(cluster_lines(box, node_line, counter, "  "))
+    lines.extend(node_line(node, "  ") for node in loose)
     for source, target, data in graph.edges(data=True):
         lines.append(_edge_line(source, target, data))
     lines.append("}")
@@ -65,23 +68,6 @@ def _notes(diff: Diff) -> dict[str, str]:
         section: "\n".join(change.message for change in changes)
         for section, changes in diff.by_section().items()
     }
-
-
-def _cluster_lines(
-    graph: nx.DiGraph, box: Cluster, notes: dict[str, str], counter: Iterator[int], indent: str
-) -> list[str]:
-    if box.empty:
-        return []
-    style = "rounded,dashed" if box.kind == "branch" else "rounded"
-    lines = [
-        f"{indent}subgraph cluster_{next(counter)} {{",
-        f'{indent}  label={quote(box.label)} style="{style}" color="#94a3b8" fontsize=10;',
-    ]
-    lines.extend(_node_line(graph, node, notes, indent + "  ") for node in box.nodes)
-    for child in box.children:
-        lines.extend(_cluster_lines(graph, child, notes, counter, indent + "  "))
-    lines.append(f"{indent}}}")
-    return lines
 
 
 def _node_line(graph: nx.DiGraph, node: str, notes: dict[str, str], indent: str) -> str:

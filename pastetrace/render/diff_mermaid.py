@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._common import Cluster, caption, clusters, edge_text
-from .mermaid import escape
+from ._common import caption, clusters, edge_text
+from .mermaid import escape, subgraph_lines
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -34,9 +34,13 @@ def diff_to_mermaid(diff: Diff, old_graph: nx.DiGraph, new_graph: nx.DiGraph) ->
     lines = ["flowchart LR"]
     top, loose = clusters(graph)
     counter = iter(range(1 << 30))
+
+    def node_line(node: str, indent: str) -> str:
+        return _node(graph, node, ids, indent)
+
     for box in top:
-        lines.extend(_subgraph(graph, box, ids, counter, "  "))
-    lines.extend(_node(graph, node, ids, "  ") for node in loose)
+        lines.extend(subgraph_lines(box, node_line, counter, "  "))
+    lines.extend(node_line(node, "  ") for node in loose)
     styles: list[str] = []
     for i, (source, target, data) in enumerate(graph.edges(data=True)):
         status = str(data.get("diff", "same"))
@@ -54,19 +58,6 @@ def diff_to_mermaid(diff: Diff, old_graph: nx.DiGraph, new_graph: nx.DiGraph) ->
         lines.append(f"  classDef {status} {_CLASSES[status]}")
         lines.append(f"  class {','.join(members)} {status}")
     return "\n".join(lines) + "\n"
-
-
-def _subgraph(
-    graph: nx.DiGraph, box: Cluster, ids: dict[str, str], counter: Any, indent: str
-) -> list[str]:
-    if box.empty:
-        return []
-    lines = [f'{indent}subgraph c{next(counter)}["{escape(box.label)}"]', f"{indent}  direction LR"]
-    lines.extend(_node(graph, node, ids, indent + "  ") for node in box.nodes)
-    for child in box.children:
-        lines.extend(_subgraph(graph, child, ids, counter, indent + "  "))
-    lines.append(f"{indent}end")
-    return lines
 
 
 def _node(graph: nx.DiGraph, node: str, ids: dict[str, str], indent: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RenderError, UsageError
@@ -58,18 +58,23 @@ def to_dot(graph: nx.DiGraph, *, highlight: Iterable[str] | None = None) -> str:
     ]
     top, loose = clusters(graph)
     counter = iter(range(1 << 30))
+
+    def node_line(node: str, indent: str) -> str:
+        return _node_line(graph, node, marked, indent)
+
     for box in top:
-        lines.extend(_cluster_lines(graph, box, marked, counter, "  "))
-    lines.extend(_node_line(graph, node, marked, "  ") for node in loose)
+        lines.extend(cluster_lines(box, node_line, counter, "  "))
+    lines.extend(node_line(node, "  ") for node in loose)
     for source, target, data in graph.edges(data=True):
         lines.append(_edge_line(source, target, data, marked))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _cluster_lines(
-    graph: nx.DiGraph, box: Cluster, marked: set[str], counter: Iterator[int], indent: str
+def cluster_lines(
+    box: Cluster, node_line: Callable[[str, str], str], counter: Iterator[int], indent: str
 ) -> list[str]:
+    """One cluster (and those nested in it) as DOT lines; ``node_line`` draws a node."""
     if box.empty:
         return []
     style = "rounded,dashed" if box.kind == "branch" else "rounded"
@@ -77,9 +82,9 @@ def _cluster_lines(
         f"{indent}subgraph cluster_{next(counter)} {{",
         f'{indent}  label={quote(box.label)} style="{style}" color="#94a3b8" fontsize=10;',
     ]
-    lines.extend(_node_line(graph, node, marked, indent + "  ") for node in box.nodes)
+    lines.extend(node_line(node, indent + "  ") for node in box.nodes)
     for child in box.children:
-        lines.extend(_cluster_lines(graph, child, marked, counter, indent + "  "))
+        lines.extend(cluster_lines(child, node_line, counter, indent + "  "))
     lines.append(f"{indent}}}")
     return lines
 

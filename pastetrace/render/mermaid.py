@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._common import Cluster, caption, clusters, edge_text
@@ -37,9 +38,13 @@ def to_mermaid(graph: nx.DiGraph) -> str:
     lines = ["flowchart LR"]
     top, loose = clusters(graph)
     counter = iter(range(1 << 30))
+
+    def node_line(node: str, indent: str) -> str:
+        return _node(graph, node, ids, indent)
+
     for box in top:
-        lines.extend(_subgraph(graph, box, ids, counter, "  "))
-    lines.extend(_node(graph, node, ids, "  ") for node in loose)
+        lines.extend(subgraph_lines(box, node_line, counter, "  "))
+    lines.extend(node_line(node, "  ") for node in loose)
     for source, target, data in graph.edges(data=True):
         text = edge_text(data)
         arrow = "-.->" if data.get("dropped") or data.get("cycle") else "-->"
@@ -58,15 +63,16 @@ def to_mermaid(graph: nx.DiGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _subgraph(
-    graph: nx.DiGraph, box: Cluster, ids: dict[str, str], counter: Any, indent: str
+def subgraph_lines(
+    box: Cluster, node_line: Callable[[str, str], str], counter: Any, indent: str
 ) -> list[str]:
+    """One cluster (and those nested in it) as a Mermaid subgraph; ``node_line`` draws a node."""
     if box.empty:
         return []
     lines = [f'{indent}subgraph c{next(counter)}["{escape(box.label)}"]', f"{indent}  direction LR"]
-    lines.extend(_node(graph, node, ids, indent + "  ") for node in box.nodes)
+    lines.extend(node_line(node, indent + "  ") for node in box.nodes)
     for child in box.children:
-        lines.extend(_subgraph(graph, child, ids, counter, indent + "  "))
+        lines.extend(subgraph_lines(child, node_line, counter, indent + "  "))
     lines.append(f"{indent}end")
     return lines
 
