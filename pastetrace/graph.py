@@ -215,20 +215,7 @@ class _Builder:
         if node in self.graph:  # keep the first referrer's message
             self._edge(link.source, node, **link.attrs)
             return None
-        self.graph.add_node(
-            node,
-            kind="missing",
-            section=None,
-            factory=None,
-            target=None,
-            line=ref.line,
-            file=str(ref.file),
-            name=ref.name,
-            entry=False,
-            cluster=None,
-            notes=[],
-            problem=message,
-        )
+        self._add_missing(node, ref, message, cluster=None)
         self._edge(link.source, node, **link.attrs)
         return None
 
@@ -327,6 +314,23 @@ class _Builder:
                 factory.line or section.line,
             )
 
+    def _add_missing(self, node: str, ref: Ref, message: str, **attrs: Any) -> None:
+        """A node for a name that leads nowhere (non-strict graphs, for lint and pictures)."""
+        self.graph.add_node(
+            node,
+            kind="missing",
+            section=None,
+            factory=None,
+            target=None,
+            line=ref.line,
+            file=str(ref.file),
+            name=ref.name,
+            entry=False,
+            notes=[],
+            problem=message,
+            **attrs,
+        )
+
     def _section_node(self, section: Section) -> str:
         self._check_use(section)
         kind = section.kind
@@ -404,22 +408,7 @@ class _Builder:
             message = self._missing_message(_Link(owner, ref, referrer, {}))
             if self.strict:
                 raise ConfigError(message, ref.file, ref.line)
-            self.graph.add_node(
-                node,
-                kind="missing",
-                section=None,
-                factory=None,
-                target=None,
-                line=ref.line,
-                file=str(ref.file),
-                name=ref.name,
-                entry=False,
-                cluster=owner,
-                notes=[],
-                problem=message,
-                order=order,
-                owner=owner,
-            )
+            self._add_missing(node, ref, message, cluster=owner, order=order, owner=owner)
             return node
         self._check_use(target)
         notes = _factory_notes(target)
