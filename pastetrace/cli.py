@@ -303,14 +303,9 @@ def replay(
     with reporting():
         headers = [parse_header(h) for h in header or []]
         body = read_data(data) if data is not None else None
+        selects, settings = _pairs(select, "--select"), _pairs(set_, "--set")  # before loading
         deployment, entry = _load(config, name)
-        live = assemble(
-            deployment,
-            entry,
-            stub=stub or (),
-            select=_pairs(select, "--select"),
-            settings=_pairs(set_, "--set"),
-        )
+        live = assemble(deployment, entry, stub=stub or (), select=selects, settings=settings)
         trace = run_replay(
             live,
             method,
@@ -348,14 +343,9 @@ def _assembled(
 ) -> Any:
     from .assemble import assemble
 
+    selects, settings = _pairs(select, "--select"), _pairs(set_, "--set")  # before loading
     deployment, entry = _load(config, name)
-    return assemble(
-        deployment,
-        entry,
-        stub=stub or (),
-        select=_pairs(select, "--select"),
-        settings=_pairs(set_, "--set"),
-    )
+    return assemble(deployment, entry, stub=stub or (), select=selects, settings=settings)
 
 
 @app.command()
@@ -398,8 +388,12 @@ def routes(
             for r in routes_of(live)
             if app_section is None or app_section in (r.section.header, r.section.name)
         ]
+        filtered: set[str] = set()  # sections whose routes the filters all left out
         for entry in found:
-            entry.routes = filter_routes(entry.routes, glob, method)
+            kept = filter_routes(entry.routes, glob, method)
+            if entry.routes and not kept:
+                filtered.add(entry.section.header)
+            entry.routes = kept
         if format is RoutesFormat.json:
             data = {
                 "schema": "pastetrace.routes/1",
@@ -416,7 +410,12 @@ def routes(
             else:
                 parts.append(
                     Text(
-                        f"[{entry.section.header}]: {entry.reason or 'no routes'}",
+                        f"[{entry.section.header}]: "
+                        + (
+                            "no route matches --glob/--method"
+                            if entry.section.header in filtered
+                            else entry.reason or "no routes"
+                        ),
                         style="yellow" if entry.standin else "dim",
                     )
                 )
@@ -446,10 +445,9 @@ def resolve(
 
     with reporting():
         headers = dict(parse_header(h) for h in header or [])
+        selects = _pairs(select, "--select")  # before loading
         live = _assembled(config, name)
-        result = resolve_request(
-            live, method, path, headers=headers, select=_pairs(select, "--select")
-        )
+        result = resolve_request(live, method, path, headers=headers, select=selects)
         emit(json.dumps(result.to_dict(), indent=2) if json_out else result, None)
 
 
