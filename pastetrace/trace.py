@@ -18,11 +18,13 @@ and headers it passed upward compared with those its child passed to it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import itertools
 import operator
 import os
+import re
 import sys
 import types
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,6 +45,7 @@ __all__ = [
     "Change",
     "ExceptionInfo",
     "LayerInfo",
+    "LogInfo",
     "Recorder",
     "RequestInfo",
     "ResponseInfo",
@@ -51,6 +54,7 @@ __all__ = [
     "TimingMiddleware",
     "Trace",
     "TraceMiddleware",
+    "is_noise",
     "unwrap",
     "wrap",
 ]
@@ -62,6 +66,11 @@ REMOTE_KIND = "http"
 _OWN_PREFIX = "pastetrace."  # pastetrace's own environ keys never count as a layer's change
 _REPR_LIMIT = 120
 _ROUTE_KEYS = ("wsgiorg.routing_args", "routes.route")
+LOG_LIMIT = 200  # log records kept per span; a note counts the rest
+# Keys every layer touches without meaning to: server objects, webob caches, and the routing
+# results, which are shown as the route instead.
+_NOISE_PREFIXES = ("wsgi.", "webob.", "routes.", "wsgiorg.routing_args")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 
 
 # --------------------------------------------------------------------------- the model
@@ -100,6 +109,17 @@ class RouteInfo:
     params: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LogInfo:
+    """A ``logging`` record emitted while a layer ran (captured during a replay)."""
+
+    level: str
+    logger: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+
 class Change(NamedTuple):
     """One change a layer made, flattened for renderers (``scope`` names the diff it came from)."""
 
@@ -110,6 +130,25 @@ class Change(NamedTuple):
     new: str | None
 
 
+def is_noise(change: Change) -> bool:
+    """Environ changes that say nothing about what a layer did.
+
+    Keys almost every layer touches (``wsgi.*``, ``webob.*``, ``routes.*``, the routing
+    args), and a value replaced by one whose repr differs only in memory addresses.
+    """
+    if change.scope != "environ":
+        return False
+    if change.name.startswith(_NOISE_PREFIXES):
+        return True
+    return (
+        change.op == "changed"
+        and change.old is not None
+        and change.new is not None
+        and "0x" in change.old
+        and _ADDRESS.sub("0x", change.old) == _ADDRESS.sub("0x", change.new)
+    )
+
+
 @dataclass
 class Span:
     """One layer's part in one request: what it changed, what it answered, how long it took.
@@ -117,6 +156,8 @@ class Span:
     ``start_ns`` counts from the recorder's start; ``duration_ns`` is inclusive and lasts until
     the layer's body was consumed or closed; ``own_ns`` leaves out the children's durations.
     Values of changed environ keys are strings, or shortened reprs for other objects.
+    ``exception_from`` is the index of the span where ``exception`` was first raised (this
+    span's own index when it raised it, a child's when it let it through).
     """
 
     section: str
@@ -141,15 +182,20 @@ class Span:
     response_headers_removed: dict[str, str] = field(default_factory=dict)
     answered: bool = False
     exception: ExceptionInfo | None = None
+    exception_from: int | None = None
     handled_exception_from: int | None = None
     start_ns: int = 0
     duration_ns: int | None = None
     own_ns: int | None = None
     route: RouteInfo | None = None
     notes: list[str] = field(default_factory=list)
+    logs: list[LogInfo] = field(default_factory=list)
 
-    def changes(self) -> list[Change]:
-        """Every change this layer made, request side first, as flat rows."""
+    def changes(self, noise: bool = True) -> list[Change]:
+        """Every change this layer made, request side first, as flat rows.
+
+        ``noise=False`` leaves out what :func:`is_noise` calls noise.
+        """
         rows: list[Change] = []
         for scope, prefix in (
             ("environ", "environ_"),
@@ -162,7 +208,7 @@ class Span:
             rows += [Change(scope, "added", k, None, v) for k, v in added.items()]
             rows += [Change(scope, "changed", k, o, n) for k, (o, n) in changed.items()]
             rows += [Change(scope, "removed", k, v, None) for k, v in removed.items()]
-        return rows
+        return rows if noise else [row for row in rows if not is_noise(row)]
 
 
 @dataclass(frozen=True)
@@ -221,10 +267,32 @@ class Trace:
     response: ResponseInfo
     spans: list[Span] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the whole replay (safety, timeout)
+    logs: list[LogInfo] = field(default_factory=list)  # records emitted outside every layer
 
     def children(self, span: Span) -> list[Span]:
         """The spans entered directly below ``span``, in call order."""
         return [s for s in self.spans if s.parent == span.index]
+
+    def parent(self, span: Span) -> Span | None:
+        """The span that called ``span`` (None for a root)."""
+        if span.parent is None:
+            return None
+        if 0 <= span.parent < len(self.spans) and self.spans[span.parent].index == span.parent:
+            return self.spans[span.parent]
+        return next((s for s in self.spans if s.index == span.parent), None)
+
+    def span(self, section: str, nth: int = 0) -> Span:
+        """The ``nth`` span (0-based) of a section, by header (``filter:auth``) or bare name.
+
+        Raises:
+            KeyError: no such span; the message lists the sections there are.
+        """
+        found = [s for s in self.spans if section in (s.section, s.section.partition(":")[2])]
+        if nth < len(found) and nth >= -len(found):
+            return found[nth]
+        sections = ", ".join(dict.fromkeys(s.section for s in self.spans)) or "none"
+        count = f"only {len(found)} span(s) of " if found else "no span "
+        raise KeyError(f"{count}{section!r} (sections: {sections})")
 
     def _repr_mimebundle_(
         self,
@@ -245,6 +313,7 @@ class Trace:
             "response": _plain(self.response),
             "spans": [_plain(span) for span in self.spans],
             "notes": list(self.notes),
+            "logs": [_plain(log) for log in self.logs],
         }
 
     @classmethod
@@ -262,6 +331,7 @@ class Trace:
                 response=_response_from(data["response"]),
                 spans=[_span_from(item) for item in data["spans"]],
                 notes=[str(note) for note in data.get("notes", [])],
+                logs=[LogInfo(**log) for log in data.get("logs", [])],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PastetraceError(f"malformed pastetrace trace: {exc!r}") from None
@@ -309,6 +379,8 @@ def _span_from(data: Mapping[str, Any]) -> Span:
         values["exception"] = ExceptionInfo(**values["exception"])
     if values.get("route") is not None:
         values["route"] = RouteInfo(**values["route"])
+    if "logs" in values:
+        values["logs"] = [LogInfo(**log) for log in values["logs"]]
     return Span(**values)
 
 
@@ -316,38 +388,80 @@ def _span_from(data: Mapping[str, Any]) -> Span:
 
 
 class _Frame:
-    """A span being recorded, with the private state needed to finish it."""
+    """A layer being recorded: raw facts only; its :class:`Span` is built by ``trace()``."""
 
     __slots__ = (
-        "span",
+        "layer",
+        "index",
+        "parent",
+        "depth",
         "environ",
         "entry",
-        "child_entered",
+        "own_file",
+        "start",
+        "next_entry",
+        "request_diff",
         "children",
+        "status",
         "headers",
         "exc",
+        "exception",
         "origin",
-        "start",
-        "done",
-        "own_file",
+        "end",
+        "answered",
         "routing",
+        "notes",
+        "logs",
+        "dropped_logs",
     )
 
     def __init__(
-        self, span: Span, environ: WSGIEnvironment, start: int, own_file: str | None
+        self,
+        layer: LayerInfo,
+        index: int,
+        parent: _Frame | None,
+        depth: int,
+        environ: WSGIEnvironment,
+        entry: dict[str, Any],
+        own_file: str | None,
     ) -> None:
-        self.span = span
+        self.layer = layer
+        self.index = index
+        self.parent = parent
+        self.depth = depth
         self.environ = environ
-        self.entry = dict(environ)  # shallow: a layer that mutates a value in place is missed
-        self.child_entered = False
-        self.children: list[_Frame] = []
+        self.entry = entry  # shallow: a layer that mutates a value in place is missed
+        self.own_file = own_file
+        self.start = 0
+        self.next_entry: dict[str, Any] | None = None  # the environ its first child received
+        self.request_diff: list[tuple[int, str, Any]] | None = None  # see _diff_request
+        self.children: list[_Frame] | None = None
+        self.status: str | None = None
         self.headers: list[tuple[str, str]] | None = None
         self.exc: BaseException | None = None
+        self.exception: ExceptionInfo | None = None
         self.origin: int | None = None  # the span where ``exc`` was first raised
-        self.start = start
-        self.done = False
-        self.own_file = own_file
+        self.end: int | None = None  # set when it finished: consumed, closed, returned, raised
+        self.answered = False
         self.routing: tuple[Any, Any] | None = None  # (routing_args, route) when it finished
+        self.notes: list[str] | None = None
+        self.logs: list[LogInfo] | None = None
+        self.dropped_logs = 0
+
+    def note(self, text: str) -> None:
+        """Attach a note to this layer's span."""
+        if self.notes is None:
+            self.notes = []
+        self.notes.append(text)
+
+    def log(self, record: LogInfo) -> None:
+        """Keep a log record, up to :data:`LOG_LIMIT` per span."""
+        if self.logs is None:
+            self.logs = []
+        if len(self.logs) < LOG_LIMIT:
+            self.logs.append(record)
+        else:
+            self.dropped_logs += 1
 
 
 class Recorder:
@@ -355,72 +469,80 @@ class Recorder:
 
     All state is per request, so one wrapped tree can serve traced and untraced requests.
     A request is traced in one mode: either :class:`TraceMiddleware` or
-    :class:`TimingMiddleware` layers, not both.
+    :class:`TimingMiddleware` layers, not both. During a request only raw facts are kept;
+    spans, their dicts and the request info are built by :meth:`trace`.
     """
 
     def __init__(self, request: RequestInfo | None = None) -> None:
-        self.request = request
+        self._request = request
+        self._environ: dict[str, Any] | None = None  # a copy, read by ``request`` on demand
         self._t0 = perf_counter_ns()
         self._frames: list[_Frame] = []
         self._stack: list[_Frame] = []
-        self._claimed: list[object] = []  # routing results a deeper span already reported
         self._marks: list[list[Any]] = []  # timing mode: [layer, depth, start, end]
         self._depth = 0
+        self._logs: list[LogInfo] = []  # records emitted outside every layer
+        self._mark_logs: dict[int, list[LogInfo]] = {}  # timing mode: mark index → records
 
     @classmethod
     def start(cls, environ: WSGIEnvironment) -> Recorder:
         """Make a recorder for this request and put it into its environ."""
-        recorder = cls(RequestInfo.from_environ(environ))
+        recorder = cls()
+        recorder._environ = dict(environ)
         environ[RECORDER_KEY] = recorder
         return recorder
 
+    @property
+    def request(self) -> RequestInfo | None:
+        """The request as it entered the outermost layer (read from the environ on demand)."""
+        if self._request is None and self._environ is not None:
+            self._request = RequestInfo.from_environ(self._environ)
+        return self._request
+
     def trace(self, response: ResponseInfo | None = None) -> Trace:
         """Finish the spans and return the trace; ``response`` defaults to the root span's."""
-        spans = [self._finished(frame) for frame in self._frames] or self._timing_spans()
-        # Deepest first: with HEAD or a lazily closed body an outer layer may finish before
-        # the router inside it, yet the route belongs to the innermost layer that ran Routes.
-        for frame in reversed(self._frames):
-            self._claim_route(frame)
+        frames = self._frames
+        if frames:
+            spans = [self._span(frame) for frame in frames]
+            # Deepest first: with HEAD or a lazily closed body an outer layer may finish before
+            # the router inside it, yet the route belongs to the innermost layer that ran Routes.
+            claimed: list[object] = []  # routing results a deeper span already reported
+            for frame in reversed(frames):
+                _claim_route(frame, spans[frame.index], claimed)
+        else:
+            spans = self._timing_spans()
         if response is None:
-            root = self._frames[0] if self._frames else None
+            root = frames[0] if frames else None
             response = ResponseInfo(
-                status=root.span.status if root else None,
+                status=root.status if root else None,
                 headers=list(root.headers or []) if root else [],
             )
         request = self.request or RequestInfo(method="GET", path="")
-        return Trace(request=request, response=response, spans=spans)
+        return Trace(request=request, response=response, spans=spans, logs=list(self._logs))
 
     def open_sections(self) -> list[str]:
         """Sections of the layers still running, outermost first (e.g. after a timeout)."""
-        return [frame.span.section for frame in self._stack]
+        return [frame.layer.section for frame in self._stack]
 
-    # -- full mode, called by TraceMiddleware
+    def note(self, text: str) -> None:
+        """Attach a note to the innermost running layer's span (dropped when none runs)."""
+        if self._stack:
+            self._stack[-1].note(text)
 
-    def _enter(self, layer: LayerInfo, environ: WSGIEnvironment, own_file: str | None) -> _Frame:
-        parent = self._stack[-1] if self._stack else None
-        if parent is not None and not parent.child_entered and layer.kind != REMOTE_KIND:
-            parent.child_entered = True
-            _diff_request(parent, environ)
-        start = perf_counter_ns()
-        span = Span(
-            section=layer.section,
-            kind=layer.kind,
-            factory=layer.factory,
-            standin=layer.standin,
-            standin_reason=layer.standin_reason,
-            index=len(self._frames),
-            parent=parent.span.index if parent is not None else None,
-            depth=len(self._stack),
-            script_name=str(environ.get("SCRIPT_NAME", "")),
-            path_info=str(environ.get("PATH_INFO", "")),
-            start_ns=start - self._t0,
-        )
-        frame = _Frame(span, environ, start, own_file)
-        if parent is not None:
-            parent.children.append(frame)
-        self._frames.append(frame)
-        self._stack.append(frame)
-        return frame
+    def log(self, record: LogInfo) -> None:
+        """Attach a log record to the innermost running layer, else to the trace itself."""
+        if self._stack:
+            self._stack[-1].log(record)
+            return
+        for index in range(len(self._marks) - 1, -1, -1):  # timing mode: innermost open mark
+            if self._marks[index][3] is None:
+                kept = self._mark_logs.setdefault(index, [])
+                if len(kept) < LOG_LIMIT:
+                    kept.append(record)
+                return
+        self._logs.append(record)
+
+    # -- full mode, called by TraceMiddleware and _TracedBody
 
     def _push(self, frame: _Frame) -> None:
         self._stack.append(frame)
@@ -435,136 +557,204 @@ class Recorder:
         if frame.exc is exc:
             return
         frame.exc = exc
-        frame.span.exception = _exception_info(exc, frame.own_file)
-        below = [c.origin for c in frame.children if c.exc is exc]
-        frame.origin = below[-1] if below else frame.span.index
+        frame.exception = _exception_info(exc, frame.own_file)
+        below = [c.origin for c in frame.children or () if c.exc is exc]
+        frame.origin = below[-1] if below else frame.index
         self._finish(frame)
 
     def _finish(self, frame: _Frame) -> None:
-        if frame.done:
+        if frame.end is not None:
             return
-        frame.done = True
-        frame.span.duration_ns = perf_counter_ns() - frame.start
-        if not frame.child_entered:
-            frame.span.answered = frame.exc is None
-            _diff_request(frame, frame.environ)
-        if frame.exc is None:
-            raised = [c.origin for c in frame.children if c.exc is not None]
-            frame.span.handled_exception_from = raised[-1] if raised else None
+        frame.end = perf_counter_ns()
         env = frame.environ
+        if frame.next_entry is None:  # it called no traced layer: compare with now
+            frame.answered = frame.exc is None
+            frame.request_diff = _diff_request(frame.entry, env)
         frame.routing = (env.get("wsgiorg.routing_args"), env.get("routes.route"))
 
-    def _claim_route(self, frame: _Frame) -> None:
-        if frame.routing is None:
-            return
-        entry = frame.entry
-        args, route = frame.routing
-        if args is None and route is None:
-            return
-        if entry.get("wsgiorg.routing_args") is args and entry.get("routes.route") is route:
-            return
-        key = args if args is not None else route
-        if any(key is seen for seen in self._claimed):
-            return
-        self._claimed.append(key)
-        match = args[1] if isinstance(args, tuple) and len(args) > 1 else None
-        if not match and route is None:
-            frame.span.notes.append("routing: no route matched")
-            return
-        frame.span.route = _route_info(route, match if isinstance(match, Mapping) else {})
-
-    def _finished(self, frame: _Frame) -> Span:
-        span = frame.span
-        if not frame.done:
+    def _span(self, frame: _Frame) -> Span:
+        """Build the finished span of ``frame`` from the raw facts kept during the request."""
+        if frame.end is None:
             self._finish(frame)
-            span.notes.append("body was neither consumed nor closed when the trace was taken")
+            frame.note("body was neither consumed nor closed when the trace was taken")
+        assert frame.end is not None
+        duration = frame.end - frame.start
         before: list[tuple[str, str]] = []
         inner = 0
+        handled = None
         children = frame.children
         if children:
             for c in reversed(children):  # the last child that passed headers up
-                if c.headers is not None and c.span.kind != REMOTE_KIND:
+                if c.headers is not None and c.layer.kind != REMOTE_KIND:
                     before = c.headers
                     break
             for c in children:
-                inner += c.span.duration_ns or 0
-        added, changed, removed = _diff_headers(before, frame.headers or [])
-        span.response_headers_added = added
-        span.response_headers_changed = changed
-        span.response_headers_removed = removed
-        span.own_ns = None if span.duration_ns is None else max(span.duration_ns - inner, 0)
-        return span
+                if c.end is not None:
+                    inner += c.end - c.start
+            if frame.exc is None:
+                raised = [c.origin for c in children if c.exc is not None]
+                handled = raised[-1] if raised else None
+        r_added, r_changed, r_removed = _diff_headers(before, frame.headers or [])
+        diffs: list[dict[str, Any]] = [{}, {}, {}, {}, {}, {}]
+        raw = frame.request_diff
+        if raw:
+            raw.sort()  # by slot, then name: each dict comes out sorted by name
+            for slot, name, value in raw:
+                diffs[slot][name] = value
+        notes = list(frame.notes) if frame.notes else []
+        if frame.dropped_logs:
+            notes.append(f"{frame.dropped_logs} more log records (kept the first {LOG_LIMIT})")
+        layer, entry, parent = frame.layer, frame.entry, frame.parent
+        # A copy of the defaults plus item stores: much cheaper than a 30-key dict display.
+        v = _SPAN_DEFAULTS.copy()
+        v["section"] = layer.section
+        v["kind"] = layer.kind
+        v["factory"] = layer.factory
+        v["standin"] = layer.standin
+        v["standin_reason"] = layer.standin_reason
+        v["index"] = frame.index
+        v["parent"] = None if parent is None else parent.index
+        v["depth"] = frame.depth
+        v["script_name"] = str(entry.get("SCRIPT_NAME", ""))
+        v["path_info"] = str(entry.get("PATH_INFO", ""))
+        v["environ_added"] = diffs[0]
+        v["environ_changed"] = diffs[1]
+        v["environ_removed"] = diffs[2]
+        v["headers_added"] = diffs[3]
+        v["headers_changed"] = diffs[4]
+        v["headers_removed"] = diffs[5]
+        v["status"] = frame.status
+        v["response_headers_added"] = r_added
+        v["response_headers_changed"] = r_changed
+        v["response_headers_removed"] = r_removed
+        v["answered"] = frame.answered
+        if frame.exception is not None:
+            v["exception"] = frame.exception
+            v["exception_from"] = frame.origin
+        v["handled_exception_from"] = handled
+        v["start_ns"] = frame.start - self._t0
+        v["duration_ns"] = duration
+        v["own_ns"] = max(duration - inner, 0)
+        v["notes"] = notes
+        v["logs"] = list(frame.logs) if frame.logs else []
+        return _new_span(v)
 
     # -- timing mode, called by TimingMiddleware
 
     def _timing_spans(self) -> list[Span]:
         spans: list[Span] = []
         parents: list[int] = []  # index of the open span at each depth
+        t0 = self._t0
+        mark_logs = self._mark_logs
         for index, (layer, depth, start, end) in enumerate(self._marks):
             del parents[depth:]
-            span = Span(
-                section=layer.section,
-                kind=layer.kind,
-                factory=layer.factory,
-                standin=layer.standin,
-                standin_reason=layer.standin_reason,
-                index=index,
-                parent=parents[-1] if parents else None,
-                depth=depth,
-                start_ns=start - self._t0,
-                duration_ns=None if end is None else end - start,
-            )
-            spans.append(span)
+            v = _SPAN_DEFAULTS.copy()
+            v["section"] = layer.section
+            v["kind"] = layer.kind
+            v["factory"] = layer.factory
+            v["standin"] = layer.standin
+            v["standin_reason"] = layer.standin_reason
+            v["index"] = index
+            v["parent"] = parents[-1] if parents else None
+            v["depth"] = depth
+            v["environ_added"] = {}
+            v["environ_changed"] = {}
+            v["environ_removed"] = {}
+            v["headers_added"] = {}
+            v["headers_changed"] = {}
+            v["headers_removed"] = {}
+            v["response_headers_added"] = {}
+            v["response_headers_changed"] = {}
+            v["response_headers_removed"] = {}
+            v["start_ns"] = start - t0
+            v["duration_ns"] = None if end is None else end - start
+            v["notes"] = []
+            v["logs"] = list(mark_logs.get(index, ()))
+            spans.append(_new_span(v))
             parents.append(index)
         return spans
 
 
-def _diff_request(frame: _Frame, now: Mapping[str, Any]) -> None:
-    """Store on ``frame`` what changed between its entry environ and ``now``."""
-    span, entry = frame.span, frame.entry
-    changed = False
+# Every Span field in order, with the immutable defaults (mutable ones are made per span).
+_SPAN_DEFAULTS: dict[str, Any] = {
+    f.name: None if f.default is dataclasses.MISSING else f.default for f in fields(Span)
+}
+
+
+def _new_span(values: dict[str, Any]) -> Span:
+    """A Span from a dict holding every field in order, without the dataclass ``__init__``.
+
+    Recorder.trace() builds one per layer; the generated ``__init__`` with its default
+    factories costs more than everything else a span needs.
+    """
+    span: Span = object.__new__(Span)
+    span.__dict__ = values
+    return span
+
+
+def _claim_route(frame: _Frame, span: Span, claimed: list[object]) -> None:
+    """Report a Routes match on the innermost span whose layer made it, once per match."""
+    if frame.routing is None:
+        return
+    entry = frame.entry
+    args, route = frame.routing
+    if args is None and route is None:
+        return
+    if entry.get("wsgiorg.routing_args") is args and entry.get("routes.route") is route:
+        return
+    key = args if args is not None else route
+    if any(key is seen for seen in claimed):
+        return
+    claimed.append(key)
+    match = args[1] if isinstance(args, tuple) and len(args) > 1 else None
+    if not match and route is None:
+        span.notes.append("routing: no route matched")
+        return
+    span.route = _route_info(route, match if isinstance(match, Mapping) else {})
+
+
+def _diff_request(entry: dict[str, Any], now: Mapping[str, Any]) -> list[tuple[int, str, Any]]:
+    """What changed between a layer's entry environ and ``now``, as raw ``(slot, name, value)``.
+
+    Slots 0-2 are environ added/changed/removed, 3-5 the same for request headers; a value is
+    a string, or an ``(old, new)`` pair for a change. Values are shown (repr'd) now, since a
+    mutable value may change later in the request.
+    """
+    raw: list[tuple[int, str, Any]] = []
     for key in _changed_keys(entry, now):
         if key.startswith(_OWN_PREFIX):
             continue
-        changed = True
-        is_header = key.startswith("HTTP_")
-        name = _header_name(key) if is_header else key
+        if key.startswith("HTTP_"):
+            base = 3
+            name = _HEADER_NAMES.get(key) or _header_name(key)
+        else:
+            base, name = 0, key
         if key not in now:
-            (span.headers_removed if is_header else span.environ_removed)[name] = _show(entry[key])
+            old = entry[key]
+            raw.append((base + 2, name, old if type(old) is str else _show(old)))
         elif key not in entry:
-            (span.headers_added if is_header else span.environ_added)[name] = _show(now[key])
-        elif not _same(entry[key], now[key]):
-            pair = (_show(entry[key]), _show(now[key]))
-            (span.headers_changed if is_header else span.environ_changed)[name] = pair
-    if not changed:
-        return
-    for diff in (span.environ_added, span.environ_changed, span.environ_removed):
-        _sort_in_place(diff)
-    for diff in (span.headers_added, span.headers_changed, span.headers_removed):
-        _sort_in_place(diff)
+            new = now[key]
+            raw.append((base, name, new if type(new) is str else _show(new)))
+        else:
+            old, new = entry[key], now[key]
+            if not _same(old, new):
+                raw.append((base + 1, name, (_show(old), _show(new))))
+    return raw
 
 
 def _changed_keys(entry: dict[str, Any], now: Mapping[str, Any]) -> Iterable[str]:
     """The keys whose value may differ: a superset of the keys ``_diff_request`` reports.
 
-    Copies of an environ keep its key order, and layers mostly add keys or replace values, so
-    when ``entry``'s keys are the first keys of ``now`` the candidates are the values that are
-    not the very same object plus the keys after them, found without a Python-level loop.
+    Copies of an environ keep its key order (and key objects), and layers mostly add keys or
+    replace values, so when ``entry``'s keys are the first keys of ``now`` the candidates are
+    the values that are not the very same object plus the keys after them, found without a
+    Python-level loop.
     """
-    keys = list(now)
-    old_keys = list(entry)
-    if type(now) is dict and keys[: len(old_keys)] == old_keys:
+    count = len(entry)
+    if type(now) is dict and len(now) >= count and all(map(operator.is_, entry, now)):
         differ = map(operator.is_not, entry.values(), now.values())
-        return [*itertools.compress(old_keys, differ), *keys[len(old_keys) :]]
+        return [*itertools.compress(entry, differ), *itertools.islice(now, count, None)]
     return entry.keys() | now.keys()
-
-
-def _sort_in_place(diff: dict[str, Any]) -> None:
-    if len(diff) < 2:
-        return
-    items = sorted(diff.items())
-    diff.clear()
-    diff.update(items)
 
 
 def _diff_headers(
@@ -576,7 +766,7 @@ def _diff_headers(
         if len(after) == count:
             return {}, {}, {}
         extra = after[count:]
-        names = "\n".join([name for name, _ in before])
+        names = "\n".join(map(_FIRST, before))
         if names.isascii():  # then lower-casing the joined names lower-cases each name
             names = f"\n{names.lower()}\n"
             for name, _ in extra:
@@ -616,6 +806,7 @@ def _header_name(key: str) -> str:
 
 
 _HEADER_NAMES: dict[str, str] = {}
+_FIRST = operator.itemgetter(0)
 
 
 def _same(old: object, new: object) -> bool:
@@ -742,6 +933,7 @@ class TraceMiddleware:
         self._app = app
         self._layer = layer
         self._own_file = _own_file(app if owner is None else owner)
+        self._remote = layer.kind == REMOTE_KIND  # a side call, not "calling the next layer"
 
     @property
     def app(self) -> WSGIApplication:
@@ -769,38 +961,59 @@ class TraceMiddleware:
     def _traced(
         self, recorder: Recorder, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        frame = recorder._enter(self._layer, environ, self._own_file)
+        # Entering is inlined (no Recorder._enter call): it runs for every layer.
+        stack, frames = recorder._stack, recorder._frames
+        parent = stack[-1] if stack else None
+        entry = dict(environ)
+        frame = _Frame(self._layer, len(frames), parent, len(stack), environ, entry, self._own_file)
+        if parent is not None:
+            if parent.children is None:
+                parent.children = [frame]
+            else:
+                parent.children.append(frame)
+            if parent.next_entry is None and not self._remote:
+                parent.next_entry = entry
+                parent.request_diff = _diff_request(parent.entry, entry)
+        frames.append(frame)
+        stack.append(frame)
 
         def traced_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
         ) -> Any:
-            if frame.span.status is not None and exc_info is None:
-                frame.span.notes.append(
-                    f"called start_response twice ({frame.span.status}, then {status}) without "
+            if frame.status is not None and exc_info is None:
+                frame.note(
+                    f"called start_response twice ({frame.status}, then {status}) without "
                     "exc_info: a WSGI server refuses that (PEP 3333)"
                 )
-            frame.span.status = status
+            frame.status = status
             frame.headers = list(headers)
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)
 
+        frame.start = perf_counter_ns()
         try:
             body = self._app(environ, traced_start_response)
         except BaseException as exc:
             recorder._raised(frame, exc)
-            raise
-        finally:
             recorder._pop(frame)
-        if type(body) in (list, tuple):
+            raise
+        if stack and stack[-1] is frame:
+            stack.pop()
+        else:
+            recorder._pop(frame)
+        if type(body) in _SEQUENCES:
             recorder._finish(frame)
             return body
         file_wrapper = environ.get("wsgi.file_wrapper")
         if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
-            frame.span.notes.append("body is a wsgi.file_wrapper: its sending is not timed")
+            frame.note("body is a wsgi.file_wrapper: its sending is not timed")
             recorder._finish(frame)
             return body
         return _TracedBody(body, recorder, frame)
+
+
+_SEQUENCES = (list, tuple)  # bodies returned as they are: nothing to wait for
 
 
 class _TracedBody:
@@ -888,7 +1101,7 @@ class TimingMiddleware:
         finally:
             recorder._depth = depth
             mark[3] = perf_counter_ns()
-        if type(body) in (list, tuple):
+        if type(body) in _SEQUENCES:
             return body
         return _TimedBody(body, mark)
 

@@ -21,6 +21,7 @@ from pastetrace.trace import (
     Change,
     LayerInfo,
     Recorder,
+    RequestInfo,
     ResponseInfo,
     Span,
     TimingMiddleware,
@@ -699,3 +700,126 @@ class TestJson:
         """Anything but a pastetrace trace is a PastetraceError that says what was expected."""
         with pytest.raises(PastetraceError, match="pastetrace trace"):
             Trace.from_dict(data)
+
+
+# --------------------------------------------------------------------------- logs and the API
+
+
+class TestLogs:
+    def test_records_go_to_the_innermost_running_span(self) -> None:
+        """Recorder.log attaches a record to the layer running now, else to the trace."""
+        from pastetrace.trace import LogInfo
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            environ[RECORDER_KEY].log(LogInfo("INFO", "tests.app", "in the app"))
+            return hello(environ, start_response)
+
+        wrapped = traced(passthrough(traced(app, "app:hello", "app")), "filter:outer")
+        req = Request.blank("/")
+        recorder = Recorder.start(req.environ)
+        recorder.log(LogInfo("DEBUG", "tests", "before any layer"))
+        assert req.get_response(wrapped).body == b"hello"
+        trace = recorder.trace()
+        assert [log.message for log in trace.span("app:hello").logs] == ["in the app"]
+        assert trace.span("filter:outer").logs == []
+        assert [log.message for log in trace.logs] == ["before any layer"]
+
+    def test_records_beyond_the_limit_become_a_note(self) -> None:
+        """Past LOG_LIMIT records a span keeps a count of the rest, not the records."""
+        from pastetrace.trace import LOG_LIMIT, LogInfo
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            for i in range(LOG_LIMIT + 5):
+                environ[RECORDER_KEY].log(LogInfo("DEBUG", "tests", f"record {i}"))
+            return hello(environ, start_response)
+
+        _, trace = run(traced(app, "app:chatty", "app"))
+        span = trace.span("chatty")
+        assert len(span.logs) == LOG_LIMIT
+        assert span.notes == [f"5 more log records (kept the first {LOG_LIMIT})"]
+
+    def test_logs_round_trip_and_old_json_still_reads(self) -> None:
+        """to_dict writes span and trace logs; from_dict reads files written before them."""
+        from pastetrace.trace import LogInfo
+
+        span = Span("filter:a", "filter", logs=[LogInfo("INFO", "x", "m", "f.py", 3)])
+        trace = Trace(RequestInfo("GET", "/"), ResponseInfo("200 OK"), [span])
+        trace.logs.append(LogInfo("WARNING", "y", "outside"))
+        data = json.loads(json.dumps(trace.to_dict()))
+        assert data["spans"][0]["logs"] == [
+            {"level": "INFO", "logger": "x", "message": "m", "file": "f.py", "line": 3}
+        ]
+        assert Trace.from_dict(data) == trace
+        del data["logs"], data["spans"][0]["logs"], data["spans"][0]["exception_from"]
+        old = Trace.from_dict(data)
+        assert old.logs == [] and old.spans[0].logs == [] and old.spans[0].exception_from is None
+
+
+class TestTraceApi:
+    def test_span_by_header_or_bare_name_and_nth(self) -> None:
+        """trace.span finds a section by header or bare name; nth picks a repeated one."""
+        app = traced(
+            passthrough(traced(passthrough(traced(hello, "app:x", "app")), "filter:f")), "filter:f"
+        )
+        _, trace = run(app)
+        assert trace.span("filter:f") is trace.spans[0]
+        assert trace.span("f", 1) is trace.spans[1]
+        assert trace.span("x").section == "app:x"
+
+    def test_missing_span_lists_the_sections(self) -> None:
+        """A missing section is a KeyError naming the sections there are."""
+        _, trace = run(traced(hello, "app:x", "app"))
+        with pytest.raises(KeyError, match="app:x"):
+            trace.span("nope")
+        with pytest.raises(KeyError, match="only 1"):
+            trace.span("x", 1)
+
+    def test_parent(self) -> None:
+        """trace.parent is the calling span, None for the root."""
+        _, trace = run(three_filters_and_app())
+        root, child = trace.spans[0], trace.spans[1]
+        assert trace.parent(root) is None
+        assert trace.parent(child) is root
+
+    def test_changes_without_noise(self) -> None:
+        """changes(noise=False) drops wsgi/webob/routing keys and address-only repr changes."""
+        span = Span(
+            "filter:a",
+            "filter",
+            environ_added={"webob._parsed_cookies": "x", "keystone.token": "t"},
+            environ_changed={
+                "my.obj": ("<A object at 0x7f01>", "<A object at 0x7f99>"),
+                "my.other": ("<A object at 0x7f01>", "<B object at 0x7f99>"),
+            },
+            headers_added={"X-User-Id": "u"},
+        )
+        names = [c.name for c in span.changes(noise=False)]
+        assert names == ["keystone.token", "my.other", "X-User-Id"]
+        assert len(span.changes()) == 5
+
+    def test_render_is_noise_is_the_model_rule(self) -> None:
+        """render.trace_text.is_noise is the very function of the model."""
+        from pastetrace import trace as model
+        from pastetrace.render import trace_text
+
+        assert trace_text.is_noise is model.is_noise
+
+    def test_exception_from_names_the_raising_span(self) -> None:
+        """exception_from is the raiser's index on the raiser and on layers it passed through."""
+        app = traced(relay_filter(traced(boom, "app:boom", "app")), "filter:relay")
+        req = Request.blank("/")
+        recorder = Recorder.start(req.environ)
+        with pytest.raises(ValueError):
+            req.get_response(app)
+        trace = recorder.trace()
+        raiser = trace.span("app:boom")
+        assert raiser.exception_from == raiser.index
+        assert trace.span("filter:relay").exception_from == raiser.index
+
+    def test_recorded_spans_have_every_field_in_order(self) -> None:
+        """Spans built without __init__ still hold exactly the dataclass fields, in order."""
+        from dataclasses import fields
+
+        _, trace = run(three_filters_and_app())
+        for span in trace.spans:
+            assert list(vars(span)) == [f.name for f in fields(Span)]
