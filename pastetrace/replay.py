@@ -14,6 +14,7 @@ everything in memory, so they execute by default.
 from __future__ import annotations
 
 import json as jsonlib
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import UsageError
 from .trace import (
     RECORDER_KEY,
+    LogInfo,
     Recorder,
     ResponseInfo,
     TimingMiddleware,
@@ -125,8 +127,8 @@ def replay(
         services = bundled_services(live) if _is_bundled(live.deployment.path) else {}
     recorder = Recorder.start(request.environ)
     guard = nullcontext() if execute else _routes_guard()
-    with guard, _routing(services, recorder):
-        status, headerlist, body, escaped = _run(live.app, request.environ, timeout)
+    with guard, _routing(services, recorder), _capture_logs(recorder) as threads:
+        status, headerlist, body, escaped = _run(live.app, request.environ, timeout, threads)
     running = recorder.open_sections()
     trace = recorder.trace(ResponseInfo.from_body(status, headerlist, body) if status else None)
     if escaped is not None:
@@ -207,12 +209,20 @@ def _routing(
 
 
 def _run(
-    app: WSGIApplication, environ: dict[str, Any], timeout: float | None
+    app: WSGIApplication,
+    environ: dict[str, Any],
+    timeout: float | None,
+    threads: set[int] | None = None,
 ) -> tuple[str | None, list[tuple[str, str]], bytes, BaseException | None]:
-    """Call the app like a server would; an exception escaping it is returned, not raised."""
+    """Call the app like a server would; an exception escaping it is returned, not raised.
+
+    The ident of the thread that runs the app is added to ``threads`` (whose logs are kept).
+    """
     result: dict[str, Any] = {}
 
     def call() -> None:
+        if threads is not None:
+            threads.add(threading.get_ident())
         result["value"] = _call(app, environ)
 
     if timeout is None:
@@ -259,6 +269,84 @@ def _describe(exc: BaseException, running: list[str]) -> str:
     return f"the exception escaped every layer: {message}"
 
 
+# -- log records: each one attached to the span of the layer that was running -----------------
+
+
+class _SpanLogHandler(logging.Handler):
+    """Hands each record of the replay's thread to the recorder, which finds the running span."""
+
+    def __init__(self, recorder: Recorder, threads: set[int]) -> None:
+        super().__init__(logging.DEBUG)
+        self.recorder = recorder
+        self.threads = threads
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread not in self.threads:
+            return
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not break the replay
+            message = f"{record.msg!r} % {record.args!r} (formatting failed)"
+        self.recorder.log(
+            LogInfo(
+                level=record.levelname,
+                logger=record.name,
+                message=message,
+                file=record.pathname or None,
+                line=record.lineno or None,
+            )
+        )
+
+
+class _AsBefore(logging.Filter):
+    """Keeps the root logger's other handlers seeing only what they saw before the replay.
+
+    The replay lowers the root level to DEBUG; a record below the old level that reached the
+    root only because of that is dropped for them.
+    """
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= self.level:
+            return True
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None and logger.parent is not None:  # stop at the root
+            if logger.level:
+                return record.levelno >= logger.level
+            logger = logger.parent
+        return False
+
+
+@contextmanager
+def _capture_logs(recorder: Recorder) -> Iterator[set[int]]:
+    """For one replay only: a handler on the root logger at DEBUG, then everything restored.
+
+    Yields the set of thread idents whose records are kept (the replay's thread, and the
+    worker that runs the app under a timeout).
+    """
+    root = logging.getLogger()
+    threads = {threading.get_ident()}
+    handler = _SpanLogHandler(recorder, threads)
+    saved = root.level
+    others = list(root.handlers)
+    as_before = _AsBefore(saved)
+    for other in others:
+        other.addFilter(as_before)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield threads
+    finally:
+        root.setLevel(saved)
+        root.removeHandler(handler)
+        for other in others:
+            other.removeFilter(as_before)
+        handler.close()
+
+
 # -- the safety guard: stop Routes-based apps after matching, before the action runs ----------
 
 
@@ -302,8 +390,8 @@ class _Guard:
         what = f"{_name(controller)}.{action}" if action else _name(controller)
         note = f"not executed: {method} without --execute would run {what}"
         recorder = environ.get(RECORDER_KEY)
-        if isinstance(recorder, Recorder) and recorder._stack:
-            recorder._stack[-1].span.notes.append(note)
+        if isinstance(recorder, Recorder):
+            recorder.note(note)
         body = (note + "\n").encode("utf-8")
         start_response(
             NOT_EXECUTED,

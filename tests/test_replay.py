@@ -215,3 +215,159 @@ class TestCorpusStandIns:
         assert names[-1] == "app:osapi_compute_app_v21"
         assert trace.spans[0].environ_changed["SCRIPT_NAME"] == ("", "/v2.1")
         assert all(s.standin for s in trace.spans if s.kind in ("filter", "app"))
+
+
+# --------------------------------------------------------------------------- log records
+
+LOGGING = """
+[pipeline:main]
+pipeline = chatty things
+
+[filter:chatty]
+paste.filter_factory = tests.test_replay:logging_filter_factory
+
+[app:things]
+paste.app_factory = tests.replay_apps:echo_app_factory
+"""
+
+
+def logging_filter_factory(global_conf: dict[str, str], **local: str):
+    """A filter that logs why it lets a request through, as keystonemiddleware does."""
+    import logging
+
+    log = logging.getLogger("tests.chatty")
+
+    def factory(app):
+        def chatty(environ, start_response):
+            log.debug("checking %s", environ["PATH_INFO"])
+            log.warning("token rejected: %s", "expired")
+            return app(environ, start_response)
+
+        return chatty
+
+    return factory
+
+
+@pytest.fixture
+def chatty(tmp_path: Path) -> Deployment:
+    ini = tmp_path / "chatty.ini"
+    ini.write_text(LOGGING)
+    return Deployment(ini)
+
+
+class TestLogRecords:
+    def test_filter_logs_land_on_its_span(self, chatty: Deployment) -> None:
+        """A record emitted inside a filter is on that filter's span, DEBUG included."""
+        trace = pastetrace.replay(chatty, "GET", "/x")
+        logs = trace.span("filter:chatty").logs
+        assert [(log.level, log.logger, log.message) for log in logs] == [
+            ("DEBUG", "tests.chatty", "checking /x"),
+            ("WARNING", "tests.chatty", "token rejected: expired"),
+        ]
+        assert logs[0].file == __file__ and logs[0].line
+        assert trace.span("app:things").logs == []
+
+    def test_root_logger_is_left_as_it_was(self, chatty: Deployment) -> None:
+        """No handler stays on the root logger and its level is restored."""
+        import logging
+
+        root = logging.getLogger()
+        before = (list(root.handlers), root.level)
+        root.setLevel(logging.ERROR)
+        try:
+            pastetrace.replay(chatty, "GET", "/x")
+            assert (list(root.handlers), root.level) == (before[0], logging.ERROR)
+        finally:
+            root.setLevel(before[1])
+
+    def test_other_handlers_see_what_they_saw_before(self, chatty: Deployment) -> None:
+        """The replay's DEBUG level does not reach the root's other handlers."""
+        import logging
+
+        class Keep(logging.Handler):
+            def __init__(self) -> None:
+                super().__init__()
+                self.records: list[logging.LogRecord] = []
+
+            def emit(self, record: logging.LogRecord) -> None:
+                self.records.append(record)
+
+        root, keep = logging.getLogger(), Keep()
+        saved = root.level
+        root.addHandler(keep)
+        root.setLevel(logging.INFO)
+        try:
+            pastetrace.replay(chatty, "GET", "/x")
+        finally:
+            root.removeHandler(keep)
+            root.setLevel(saved)
+        assert [r.levelname for r in keep.records if r.name == "tests.chatty"] == ["WARNING"]
+        assert keep.filters == []
+
+    def test_records_of_other_threads_are_not_kept(self, chatty: Deployment) -> None:
+        """Only the replay's thread is recorded: a background thread's records stay out."""
+        import logging
+        import threading
+
+        live = pastetrace.assemble(chatty)
+        started, stop = threading.Event(), threading.Event()
+
+        def noisy() -> None:
+            started.set()
+            while not stop.is_set():
+                logging.getLogger("tests.background").warning("tick")
+                stop.wait(0.001)
+
+        worker = threading.Thread(target=noisy)
+        worker.start()
+        started.wait()
+        try:
+            trace = pastetrace.replay(live, "GET", "/x")
+        finally:
+            stop.set()
+            worker.join()
+        every = trace.logs + [log for span in trace.spans for log in span.logs]
+        assert all(log.logger != "tests.background" for log in every)
+
+    def test_nova_server_create_shows_the_scheduler_cast(self) -> None:
+        """POST /servers on the nova example logs the rpc cast on the app that made it."""
+        from rich.console import Console
+
+        from pastetrace.render.trace_html import trace_to_html
+        from pastetrace.render.trace_mermaid import trace_to_mermaid
+        from pastetrace.render.trace_tree import TraceWaterfall
+
+        upload = pastetrace.replay(
+            "glance",
+            "POST",
+            "/v1/images",
+            data=b"cirros disk",
+            headers=[
+                ("x-image-meta-name", "cirros"),
+                ("x-image-meta-is-public", "True"),
+                ("X-Auth-Token", "t"),
+                ("X-Tenant-Id", "admin"),
+                ("X-Roles", "admin"),
+            ],
+        )
+        image_id = json.loads(upload.response.body)["image"]["id"]
+        body = {"server": {"name": "vm1", "imageRef": image_id, "flavorRef": "1"}}
+        trace = pastetrace.replay(
+            "nova",
+            "POST",
+            "/v2/demo/servers",
+            json=body,
+            headers=[("X-Auth-Token", "demo:demo")],
+            settings={"auth_strategy": "noauth"},
+        )
+        assert trace.response.status == "202 Accepted"
+        cast = "cast to scheduler: run_instance"
+        app = trace.span("app:osapi_compute_app_v2")
+        assert [(log.level, log.logger) for log in app.logs if log.message == cast] == [
+            ("INFO", "nova.rpc")
+        ]
+        console = Console(width=200, color_system=None, record=True)
+        console.print(TraceWaterfall(trace))
+        assert f"INFO nova.rpc: {cast}" in console.export_text()
+        assert cast in trace_to_html(trace)
+        assert "cast to scheduler#58; run_instance" in trace_to_mermaid(trace)

@@ -9,6 +9,7 @@ there. Here the database and the queue are in memory: ``rpc.cast`` only records 
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ FLAVORS: dict[str, dict[str, Any]] = {
     "3": {"id": "3", "name": "m1.medium", "ram": 4096, "vcpus": 2, "disk": 40},
 }
 
+LOG = logging.getLogger("nova.rpc")  # nova's rpc logs every cast, as here
+API_LOG = logging.getLogger("nova.compute.api")
+
 
 @dataclass
 class FakeRPC:
@@ -35,6 +39,7 @@ class FakeRPC:
 
     def cast(self, context: RequestContext, topic: str, msg: dict[str, Any]) -> None:
         """Fire and forget: no reply is awaited, as with the real AMQP cast."""
+        LOG.info("cast to %s: %s", topic, msg["method"])
         self.messages.append({"topic": topic, "context": context.project_id, **msg})
 
 
@@ -82,6 +87,7 @@ class API:
             raise Fault(400, "badRequest", "Invalid flavorRef provided.")
         self._check_quota(context, flavor)
         image_id = image_href.rstrip("/").rsplit("/", 1)[-1]  # an id or a glance URL
+        API_LOG.debug("asking glance for image %s", image_id)
         try:
             image = self.image_service.show(context, image_id)
         except Fault as fault:
