@@ -90,7 +90,9 @@ def _chain(trace: Trace) -> list[str]:
     request = f"{trace.request.method} {trace.request.path}"
     lines = [f"    request [label={dot_quote(request)}, shape=plaintext];"]
     for span in trace.spans:
-        lines.append(f"    s{span.index} [label={dot_quote(_span_label(span))}, {_style(span)}];")
+        tip = f", tooltip={dot_quote(_tooltip(span))}" if span.logs else ""
+        label = dot_quote(_span_label(span))
+        lines.append(f"    s{span.index} [label={label}, {_style(span)}{tip}];")
     for step, span in enumerate(trace.spans):
         source = "request" if span.parent is None else f"s{span.parent}"
         label = trace.request.method if span.parent is None else str(step)
@@ -106,7 +108,29 @@ def _span_label(span: Span) -> str:
         parts.append(f"raised {span.exception.type}")
     if span.standin:
         parts.append("stand-in")
+    parts += _log_lines(span)
     return "\n".join(parts)
+
+
+_DOT_LOGS = 3  # log lines in a node label; the tooltip has them all
+
+
+def _log_lines(span: Span) -> list[str]:
+    """The first few log records, short, then how many more."""
+    lines = [f"{log.level} {log.logger}: {_cut(log.message, 40)}" for log in span.logs]
+    if len(lines) > _DOT_LOGS:
+        lines = [*lines[:_DOT_LOGS], f"… {len(lines) - _DOT_LOGS} more log records"]
+    return lines
+
+
+def _tooltip(span: Span) -> str:
+    """Every log record, one per line (shown on hover in SVG)."""
+    return "\n".join(f"{log.level} {log.logger}: {_cut(log.message, 120)}" for log in span.logs)
+
+
+def _cut(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _style(span: Span) -> str:
@@ -157,9 +181,9 @@ def _graph_node(node_id: str, node: Any, attrs: dict[str, Any], spans: dict[str,
     span = spans.get(section)
     if span is None:
         return f'    {node_id} [label={dot_quote(label)}, color="#adb5bd", fontcolor="#495057"];'
-    return (
-        f"    {node_id} [label={dot_quote(label + chr(10) + (span.status or ''))}, {_style(span)}];"
-    )
+    text = "\n".join([label, span.status or "", *_log_lines(span)])
+    tip = f", tooltip={dot_quote(_tooltip(span))}" if span.logs else ""
+    return f"    {node_id} [label={dot_quote(text)}, {_style(span)}{tip}];"
 
 
 def _steps(

@@ -13,6 +13,7 @@ text from the trace goes through :func:`html.escape`: header values are data, no
 
 from __future__ import annotations
 
+import os
 import shutil
 from html import escape
 from typing import TYPE_CHECKING
@@ -30,7 +31,7 @@ from pastetrace.render.trace_text import (
     route_text,
     time_window,
 )
-from pastetrace.trace import Change, Span, Trace
+from pastetrace.trace import Change, LogInfo, Span, Trace
 
 if TYPE_CHECKING:
     import networkx
@@ -71,6 +72,9 @@ ol.timeline a:hover, ol.timeline a:focus { background: var(--bg-soft); outline: 
 .standin .bar { background: var(--standin); }
 .answered .bar { background: var(--answered); }
 .exception .bar { background: var(--error); }
+.logs { font-size: .75rem; color: var(--muted); margin-left: .3rem; }
+tr.DEBUG { color: var(--muted); } tr.WARNING { color: #e67700; }
+tr.ERROR, tr.CRITICAL { color: var(--error); }
 .dur { text-align: right; font-variant-numeric: tabular-nums; }
 .legend { color: var(--muted); font-size: .85rem; margin-top: .5rem; }
 .legend span::before { content: ""; display: inline-block; width: .8rem; height: .8rem;
@@ -204,11 +208,20 @@ def _timeline_row(span: Span, start: int, total: int) -> str:
         f'<li class="{_state(span)}">'
         f'<a href="#span-{span.index}" data-span="{span.index}" title="{escape(label)}">'
         f'<span class="name mono" style="padding-left:{span.depth * 1.1:.1f}em">'
-        f"{escape(layer_name(span))}</span>"
+        f"{escape(layer_name(span))}{_log_marker(span)}</span>"
         f'<span class="track"><span class="bar" style="left:{left:.2f}%;width:{width:.2f}%">'
         "</span></span>"
         f'<span class="dur">{escape(format_ns(span.duration_ns))}</span></a></li>'
     )
+
+
+def _log_marker(span: Span) -> str:
+    """A small count after the layer's name when it logged, so the row says "look inside"."""
+    if not span.logs:
+        return ""
+    count = len(span.logs)
+    words = f"{count} log record{'s' if count != 1 else ''}"
+    return f'<span class="logs" title="{words}">✎{count}</span>'
 
 
 def _state(span: Span) -> str:
@@ -265,7 +278,23 @@ def _layer_body(trace: Trace, span: Span) -> str:
     if span.notes:
         notes = "".join(f"<li>{escape(note)}</li>" for note in span.notes)
         parts.append(f"<h3>Notes</h3><ul>{notes}</ul>")
+    if span.logs:
+        parts.append(f"<h3>Log records</h3>{_log_table(span.logs)}")
     return "".join(parts)
+
+
+def _log_table(logs: list[LogInfo]) -> str:
+    head = "<tr><th scope='col'>Level</th><th scope='col'>Logger</th>"
+    head += "<th scope='col'>Message</th><th scope='col'>Where</th></tr>"
+    rows = []
+    for log in logs:
+        where = f"{os.path.basename(log.file)}:{log.line}" if log.file else ""
+        rows.append(
+            f'<tr class="{escape(log.level)}"><td>{escape(log.level)}</td>'
+            f'<td class="mono">{escape(log.logger)}</td><td class="mono">{escape(log.message)}</td>'
+            f'<td class="mono" title="{escape(log.file or "")}">{escape(where)}</td></tr>'
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 def _changes(span: Span) -> str:

@@ -20,6 +20,7 @@ from pastetrace.render.trace_text import (
     change_text,
     exception_text,
     handled_text,
+    log_text,
     route_text,
     visible_changes,
 )
@@ -79,6 +80,7 @@ def _calls(trace: Trace, span: Span, caller: str, ids: dict[str, str]) -> list[s
     for child in trace.children(span):
         lines += _calls(trace, child, me, ids)
     lines += _note(f"over {me}", [t for t in (answer_text(span), handled_text(trace, span)) if t])
+    lines += _note(f"right of {me}", [log_text(log, 60) for log in span.logs])
     lines += _note(f"left of {me}", [change_text(c, 40) for c in visible_changes(span, out=True)])
     if span.exception is not None:
         lines += _note(f"over {me}", [exception_text(span.exception)])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from pastetrace.trace import Change, ExceptionInfo, RouteInfo, Span, Trace
+from pastetrace.trace import Change, ExceptionInfo, LogInfo, RouteInfo, Span, Trace, is_noise
 
 __all__ = [
     "MARKERS",
@@ -28,6 +28,8 @@ __all__ = [
     "handled_text",
     "is_noise",
     "layer_name",
+    "log_text",
+    "raised_word",
     "route_text",
     "shorten",
     "span_by_index",
@@ -37,9 +39,6 @@ __all__ = [
 
 MARKERS = {"added": "+", "changed": "~", "removed": "-"}
 SCOPES = {"environ": "environ", "header": "header", "response_header": "response header"}
-# Keys every layer touches without meaning to: server objects, webob caches, and the routing
-# results, which are shown as the route line instead.
-_NOISE_PREFIXES = ("wsgi.", "webob.", "routes.", "wsgiorg.routing_args")
 # Kinds whose job is to call a next layer, so answering is worth pointing out.
 _PASSING_KINDS = frozenset({"filter", "filter-app", "pipeline", "composite", "urlmap"})
 
@@ -72,18 +71,11 @@ def layer_name(span: Span) -> str:
     return f"{span.kind} {span.section}"
 
 
-def is_noise(change: Change) -> bool:
-    """Environ keys that almost every layer changes and that say nothing about what it did."""
-    return change.scope == "environ" and change.name.startswith(_NOISE_PREFIXES)
-
-
 def visible_changes(
     span: Span, *, show_environ: bool = False, out: bool | None = None
 ) -> list[Change]:
     """The changes worth showing; ``out`` picks response-side (True) or request-side (False)."""
-    rows = span.changes()
-    if not show_environ:
-        rows = [c for c in rows if not is_noise(c)]
+    rows = span.changes(noise=show_environ)
     if out is not None:
         rows = [c for c in rows if (c.scope == "response_header") is out]
     return rows
@@ -126,6 +118,22 @@ def handled_text(trace: Trace, span: Span) -> str | None:
     exc = origin.exception.type if origin is not None and origin.exception else "an exception"
     where = origin.section if origin is not None else f"span {span.handled_exception_from}"
     return f"turned {exc} from {where} into {span.status or 'a response'}"
+
+
+def raised_word(trace: Trace, span: Span) -> str:
+    """``raised`` where the exception started, ``let through`` where it only passed."""
+    if span.exception_from is not None:
+        return "raised" if span.exception_from == span.index else "let through"
+    exc = span.exception  # a trace saved before exception_from: match the children's
+    below = [c.exception for c in trace.children(span) if c.exception is not None]
+    if exc is not None and any((b.type, b.message) == (exc.type, exc.message) for b in below):
+        return "let through"
+    return "raised"
+
+
+def log_text(log: LogInfo, limit: int = 120) -> str:
+    """``INFO nova.rpc: cast to scheduler: run_instance``."""
+    return f"{log.level} {log.logger}: {shorten(log.message, limit)}"
 
 
 def route_text(route: RouteInfo) -> str:

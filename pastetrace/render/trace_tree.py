@@ -28,12 +28,14 @@ from pastetrace.render.trace_text import (
     exception_text,
     format_ns,
     handled_text,
+    log_text,
+    raised_word,
     route_text,
     shorten,
     time_window,
     visible_changes,
 )
-from pastetrace.trace import Span, Trace
+from pastetrace.trace import LogInfo, Span, Trace
 
 __all__ = ["TraceWaterfall"]
 
@@ -133,6 +135,7 @@ class TraceWaterfall(JupyterMixin):
         if span.route is not None:
             texts.append(Text(route_text(span.route), "cyan"))
         texts += [Text(f"note: {note}", "dim italic") for note in span.notes]
+        texts += [_log_line(log) for log in span.logs]
         return texts
 
     def _outward(self, span: Span) -> list[Text]:
@@ -149,15 +152,9 @@ class TraceWaterfall(JupyterMixin):
         for change in visible_changes(span, show_environ=self.show_environ, out=True):
             texts.append(Text(change_text(change), _CHANGE_STYLES[change.op]))
         if span.exception is not None:
-            texts.append(Text(self._exception_words(span) + exception_text(span.exception), "red"))
+            words = raised_word(self.trace, span)
+            texts.append(Text(f"{words} {exception_text(span.exception)}", "red"))
         return texts
-
-    def _exception_words(self, span: Span) -> str:
-        exc = span.exception
-        below = [c.exception for c in self.trace.children(span) if c.exception is not None]
-        if exc is not None and any((b.type, b.message) == (exc.type, exc.message) for b in below):
-            return "let through "
-        return "raised "
 
     def _child_status(self, span: Span) -> str | None:
         statuses = [c.status for c in self.trace.children(span) if c.status]
@@ -204,6 +201,15 @@ class _Scale:
         text = Text("▕" + " " * first, "dim")
         text.append("█" * (last - first), style)
         return text.append(" " * (self.width - last) + "▏", "dim")
+
+
+def _log_line(log: LogInfo) -> Text:
+    """One record as ``INFO nova.rpc: message``: DEBUG dim, WARNING and above coloured."""
+    style = _LOG_STYLES.get(log.level, "")
+    return Text(log_text(log), style)
+
+
+_LOG_STYLES = {"DEBUG": "dim", "WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
 
 
 def _entry_text(span: Span) -> Text:
