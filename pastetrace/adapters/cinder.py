@@ -7,10 +7,7 @@ once per process; later replays reach the real controllers with real, empty data
 
 from __future__ import annotations
 
-import atexit
 import importlib
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,7 @@ class CinderAdapter(Adapter):
     name = "cinder"
 
     def __init__(self) -> None:
-        self.database: Path | None = None
+        self.databases: dict[str, Path] = {}
 
     def before_resolve(self, live: Any, conf: Path | None) -> None:
         oslo.use_conf(self.name)
@@ -41,28 +38,12 @@ class CinderAdapter(Adapter):
         self._database()
 
     def _database(self) -> None:
-        """Point cinder at a fresh SQLite file, unless the user's config names a database."""
-        conf = oslo.conf_object()
-        if self.database is not None:
-            conf.set_override("connection", f"sqlite:///{self.database}", group="database")
-            return
-        if _from_user_file(conf, "connection", "database"):
-            return
-        folder = Path(tempfile.mkdtemp(prefix="pastetrace-cinder-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        database = folder / "cinder.sqlite"
-        conf.set_override("connection", f"sqlite:///{database}", group="database")
-        importlib.import_module("cinder.db.migration").db_sync()
-        self.database = database
+        """A fresh SQLite file built by cinder's migrations, unless the user names one."""
 
+        def sync() -> None:
+            importlib.import_module("cinder.db.migration").db_sync()
 
-def _from_user_file(conf: Any, name: str, group: str) -> bool:
-    """Whether the option's value came from a config file the user gave."""
-    try:
-        location = conf.get_location(name, group)
-    except Exception:  # an older oslo.config without get_location: assume not
-        return False
-    return bool(location is not None and location.location.name == "user")
+        oslo.sqlite_databases(self.name, ["database"], self.databases, sync)
 
 
 ADAPTER = CinderAdapter()

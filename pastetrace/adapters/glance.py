@@ -29,6 +29,19 @@ class GlanceAdapter(Adapter):
         config = importlib.import_module("glance.common.config")
         config.set_config_defaults()
         config.parse_args(args=[], default_config_files=oslo.config_files(conf))
+        _flavor_from_entry(live.name)
+
+
+def _flavor_from_entry(entry: str) -> None:
+    """glance-api loads ``glance-api-<flavor>`` for ``[paste_deploy] flavor``; match it.
+
+    Its pipeline factory reads the same option, so the entry ``glance-api-keystone`` runs the
+    ``keystone`` pipeline only when the flavor says so. A flavor set in ``--conf`` wins.
+    """
+    prefix = "glance-api-"
+    conf = oslo.conf_object()
+    if entry.startswith(prefix) and not conf.paste_deploy.flavor:
+        conf.set_override("flavor", entry[len(prefix) :], group="paste_deploy")
 
 
 ADAPTER = GlanceAdapter()

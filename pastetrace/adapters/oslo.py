@@ -15,12 +15,24 @@ line and no config files unless the user gave one. ``cfg.CONF`` stays the last p
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["config_files", "conf_object", "fake_transport", "parse", "unparse", "use_conf"]
+__all__ = [
+    "conf_object",
+    "config_files",
+    "fake_transport",
+    "parse",
+    "sqlite_databases",
+    "unparse",
+    "use_conf",
+]
 
 FAKE_TRANSPORT = "fake://"
 _PROJECT_CONF: dict[str, Any] = {}
@@ -133,3 +145,42 @@ def fake_transport() -> None:
     conf = conf_object()
     conf.register_opts(messaging.transport._transport_opts)
     conf.set_override("transport_url", FAKE_TRANSPORT)
+
+
+def sqlite_databases(
+    project: str,
+    groups: Sequence[str],
+    made: dict[str, Path],
+    sync: Callable[[], None],
+) -> None:
+    """Point each ``[group] connection`` at an SQLite file built by the project's migrations.
+
+    Services that read their database while building a router, or in every request, then
+    work with no server, on real, empty data. A connection from the user's config file wins.
+    ``made`` keeps the files of earlier loads in this process (migrations run once).
+    """
+    conf = conf_object()
+    if any(_from_user_file(conf, "connection", group) for group in groups):
+        return
+    if not made:
+        folder = Path(tempfile.mkdtemp(prefix=f"pastetrace-{project}-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        made.update({group: folder / f"{group}.sqlite" for group in groups})
+        _point(conf, made)
+        sync()
+        return
+    _point(conf, made)
+
+
+def _point(conf: Any, databases: dict[str, Path]) -> None:
+    for group, path in databases.items():
+        conf.set_override("connection", f"sqlite:///{path}", group=group)
+
+
+def _from_user_file(conf: Any, name: str, group: str) -> bool:
+    """Whether the option's value came from a config file the user gave."""
+    try:
+        location = conf.get_location(name, group)
+    except Exception:  # an older oslo.config without get_location: assume not
+        return False
+    return bool(location is not None and location.location.name == "user")
