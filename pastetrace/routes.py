@@ -573,6 +573,7 @@ def match(
     params = dict(params)
     controller = params.pop("controller", None)
     action = params.pop("action", None)
+    allowed = _rejected(params, used_method, notes)
     return RouteMatch(
         used_method,
         url,
@@ -581,8 +582,23 @@ def match(
         controller_name(controller),
         None if action is None else str(action),
         tried,
+        allowed=allowed,
         notes=notes,
     )
+
+
+def _rejected(params: Mapping[str, Any], method: str, notes: list[str]) -> tuple[str, ...]:
+    """OpenStack's catch-all reject routes (glance, cinder) pass ``allowed_methods``."""
+    value = params.get("allowed_methods")
+    if not isinstance(value, str):
+        return ()
+    allowed = tuple(m.strip().upper() for m in value.split(",") if m.strip())
+    if method not in allowed:
+        notes.append(
+            f"this route rejects {method}: the controller answers 405 Method Not Allowed "
+            f"(allowed: {', '.join(allowed)})"
+        )
+    return allowed
 
 
 def _environ(method: str, path: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -98,6 +98,11 @@ class TestResolve:
         assert match.route.methods is None  # no method condition: it catches what is left
         assert match.params == {"image_id": IMAGE, "allowed_methods": "GET, PATCH, DELETE"}
         assert "'allowed_methods': 'GET, PATCH, DELETE'" in match.describe()
+        assert match.allowed == ("GET", "PATCH", "DELETE")
+        assert match.notes[-1] == (
+            "this route rejects POST: the controller answers 405 Method Not Allowed "
+            "(allowed: GET, PATCH, DELETE)"
+        )
 
     def test_versionnegotiation_is_flagged(self, glance: Loaded) -> None:
         """The walk notes that versionnegotiation may rewrite the path (replay proves it)."""
