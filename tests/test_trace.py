@@ -569,7 +569,7 @@ class TestRoutes:
         assert "wsgiorg.routing_args" in osapi.environ_added
 
     def test_route_goes_to_router_when_outer_layers_finish_first(self) -> None:
-        """HEAD through a webob filter: the outer layer finishes first, the router keeps the route."""
+        """HEAD through webob: the outer layer finishes first, yet the router keeps the route."""
 
         def webob_filter(app: App) -> App:
             def call(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
