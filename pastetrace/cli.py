@@ -10,11 +10,11 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -70,8 +70,6 @@ class Environment:
 
 env = Environment()
 _debug = False
-
-T = TypeVar("T")
 
 
 @app.callback()
@@ -146,11 +144,6 @@ NameOpt = Annotated[str | None, typer.Option("--name", "-n", help="Entry to load
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
 ]
-
-
-def run(fn: Callable[[], T]) -> T:
-    with reporting():
-        return fn()
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -295,7 +288,6 @@ def replay(
     output: OutputOpt = None,
 ) -> None:
     """Send a synthetic request through the traced application, layer by layer."""
-    from .assemble import assemble
     from .render.traces import render_trace
     from .replay import parse_header, read_data
     from .replay import replay as run_replay
@@ -303,9 +295,7 @@ def replay(
     with reporting():
         headers = [parse_header(h) for h in header or []]
         body = read_data(data) if data is not None else None
-        selects, settings = _pairs(select, "--select"), _pairs(set_, "--set")  # before loading
-        deployment, entry = _load(config, name)
-        live = assemble(deployment, entry, stub=stub or (), select=selects, settings=settings)
+        live = _assembled(config, name, stub, select, set_)
         trace = run_replay(
             live,
             method,
@@ -325,7 +315,7 @@ def replay(
             from .digraph import DiGraph
             from .graph import build_graph
 
-            graph_obj = build_graph(deployment, entry, strict=False, graph_class=DiGraph)
+            graph_obj = build_graph(live.deployment, live.name, strict=False, graph_class=DiGraph)
         emit(render_trace(trace, format.value, graph=graph_obj), output)
 
 
@@ -407,18 +397,12 @@ def routes(
         for entry in found:
             if entry.routes:
                 parts.append(entry.table())
-            else:
-                parts.append(
-                    Text(
-                        f"[{entry.section.header}]: "
-                        + (
-                            "no route matches --glob/--method"
-                            if entry.section.header in filtered
-                            else entry.reason or "no routes"
-                        ),
-                        style="yellow" if entry.standin else "dim",
-                    )
-                )
+                continue
+            why = entry.reason or "no routes"
+            if entry.section.header in filtered:
+                why = "no route matches --glob/--method"
+            style = "yellow" if entry.standin else "dim"
+            parts.append(Text(f"[{entry.section.header}]: {why}", style=style))
         emit(Group(*parts) if parts else Text("no app sections"), output)
 
 
@@ -501,10 +485,11 @@ def diff(
         result = diff_deployments(before, after)
         graphs: dict[str, Any] = {}
         if format.value in GRAPH_FORMATS:
+            from .digraph import DiGraph
             from .graph import build_graph
 
             graphs = {
-                "old_graph": build_graph(before, strict=False),
-                "new_graph": build_graph(after, strict=False),
+                "old_graph": build_graph(before, strict=False, graph_class=DiGraph),
+                "new_graph": build_graph(after, strict=False, graph_class=DiGraph),
             }
         emit(render_diff(result, format.value, **graphs), output)

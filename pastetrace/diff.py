@@ -621,11 +621,9 @@ def union_graph(diff: Diff, old_graph: nx.DiGraph, new_graph: nx.DiGraph) -> nx.
     (or selector key), name and occurrence, not by position: an inserted filter does not make
     every later one a different node.
     """
-    import networkx as nx
-
     old_ids, new_ids = _stable_ids(old_graph), _stable_ids(new_graph)
     changed, moved = _marked(diff)
-    graph = nx.DiGraph()
+    graph = type(new_graph)()  # the inputs' class: networkx's, or the command line's light one
     clusters: dict[str, dict[str, Any]] = {}
     for side, source, ids in (("removed", old_graph, old_ids), ("added", new_graph, new_ids)):
         boxes = _merge_clusters(clusters, source, ids)
