@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import composites
+from ._bulk import collector_paused
 from .errors import ConfigError
 
 __all__ = [
@@ -228,11 +229,12 @@ class Deployment:
         self.default_name = default_name
         self._files: dict[Path, _File] = {}
         self._synthetic: dict[tuple[Path, str, str], Section] = {}
-        main = self._file(path, required=True)
-        assert main is not None  # required=True raises instead
-        self._main: _File = main
-        for section in self._main.sections:
-            self._resolve(section)
+        with collector_paused():
+            main = self._file(path, required=True)
+            assert main is not None  # required=True raises instead
+            self._main: _File = main
+            for section in self._main.sections:
+                self._resolve(section)
 
     # -- what the file holds ------------------------------------------------------------
     @property

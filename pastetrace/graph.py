@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import composites
+from ._bulk import collector_paused
 from .config import APP, FILTER, Deployment, Ref, Section
 from .errors import ConfigError
 
@@ -48,6 +49,7 @@ Layer = Callable[["nx.DiGraph", Deployment], None]
 CHAIN_KINDS = frozenset({"pipeline", "next"})
 
 
+@collector_paused()
 def build_graph(
     deployment: Deployment,
     name: str | None = None,
