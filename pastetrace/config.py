@@ -16,6 +16,7 @@ import difflib
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -229,6 +230,7 @@ class Deployment:
         self.default_name = default_name
         self._files: dict[Path, _File] = {}
         self._synthetic: dict[tuple[Path, str, str], Section] = {}
+        self._entry_points: dict[str, _EntryPoints] = {}  # egg: lookups, once per distribution
         with collector_paused():
             main = self._file(path, required=True)
             assert main is not None  # required=True raises instead
@@ -545,7 +547,7 @@ class Deployment:
             scheme, _, rest = use.partition(":")
             scheme = scheme.lower()
             if scheme == "egg":
-                return _egg_factory(use, rest, namespace, line), {}
+                return _egg_factory(use, rest, namespace, line, self._entry_points), {}
             if scheme == "call":
                 return Factory(
                     use,
@@ -675,16 +677,21 @@ def _protocol_list(namespace: str) -> str:
     return ", ".join(p for group in _PROTOCOL_GROUPS[namespace] for p in group)
 
 
-def _egg_factory(use: str, rest: str, namespace: str, line: int | None) -> Factory:
-    """Resolve ``egg:Dist#name`` through entry-point metadata only (no import)."""
-    import importlib.metadata  # email, zipfile...: only for files that use egg:
+def _egg_factory(
+    use: str, rest: str, namespace: str, line: int | None, seen: dict[str, _EntryPoints]
+) -> Factory:
+    """Resolve ``egg:Dist#name`` through entry-point metadata only (no import).
 
+    ``seen`` keeps each distribution's lookup for one Deployment: a lookup scans
+    ``sys.path``, and one file names the same distribution many times (keystone Queens: 20).
+    """
     dist_name, _, ep_name = rest.partition("#")
     dist_name, ep_name = dist_name.strip(), (ep_name.strip() or "main")
     groups = [p for group in _PROTOCOL_GROUPS[namespace] for p in group]
-    try:
-        dist = importlib.metadata.distribution(dist_name)
-    except importlib.metadata.PackageNotFoundError:
+    if dist_name not in seen:
+        seen[dist_name] = _installed_entry_points(dist_name)
+    installed = seen[dist_name]
+    if installed is None:
         key = (dist_name.lower(), ep_name)
         known = KNOWN_ENTRY_POINTS.get(key)
         return Factory(
@@ -696,9 +703,10 @@ def _egg_factory(use: str, rest: str, namespace: str, line: int | None) -> Facto
             line,
             missing_dist=dist_name,
         )
-    for ep in dist.entry_points:
-        if ep.group in groups and ep.name == ep_name:
-            return Factory(use, "egg", ep.group, ep.value, "installed", line)
+    version, entry_points = installed
+    for group, name, value in entry_points:
+        if group in groups and name == ep_name:
+            return Factory(use, "egg", group, value, "installed", line)
     return Factory(
         use,
         "egg",
@@ -706,7 +714,53 @@ def _egg_factory(use: str, rest: str, namespace: str, line: int | None) -> Facto
         None,
         "unresolved",
         line,
-        problem=f"{dist_name} {dist.version} has no {'/'.join(groups)} entry point {ep_name!r}",
+        problem=f"{dist_name} {version} has no {'/'.join(groups)} entry point {ep_name!r}",
+    )
+
+
+_EntryPoints = tuple[str, tuple[tuple[str, str, str], ...]] | None
+
+
+def _installed_entry_points(dist_name: str) -> _EntryPoints:
+    """(version, entry points) of an installed distribution, or None when it is not.
+
+    Read from the distribution's ``*.dist-info`` / ``*.egg-info`` folder on ``sys.path``, the
+    first one found, as ``importlib.metadata.distribution`` finds it; importing that module
+    (email, zipfile, socket...) would cost more than the rest of ``pastetrace graph``.
+    """
+    wanted = _DIST_NAME_RE.sub("_", dist_name).lower()
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = os.listdir(folder)
+        except OSError:  # a zip file, a missing folder
+            continue
+        for name in names:
+            stem, _, suffix = name.rpartition(".")
+            if suffix not in ("dist-info", "egg-info"):
+                continue
+            project, _, version = stem.partition("-")
+            if _DIST_NAME_RE.sub("_", project).lower() == wanted:
+                info = os.path.join(folder, name)
+                return version.split("-")[0] or "?", _read_entry_points(info)
+    return None
+
+
+_DIST_NAME_RE = re.compile(r"[-_.]+")
+
+
+def _read_entry_points(info: str) -> tuple[tuple[str, str, str], ...]:
+    """``entry_points.txt`` as (group, name, value) rows; extras (``[x]``) dropped."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read(os.path.join(info, "entry_points.txt"), encoding="utf-8")
+    except configparser.Error:
+        return ()
+    return tuple(
+        (group, name, value.split("[", 1)[0].strip())
+        for group in parser.sections()
+        for name, value in parser.items(group)
     )
 
 

@@ -314,10 +314,9 @@ class TestKnownEntryPoints:
     ) -> None:
         """The known table gives the target and the protocol Paste's setup.py declares."""
 
-        def not_installed(name: str) -> None:
-            raise importlib.metadata.PackageNotFoundError(name)
+        import pastetrace.config
 
-        monkeypatch.setattr(importlib.metadata, "distribution", not_installed)
+        monkeypatch.setattr(pastetrace.config, "_installed_entry_points", lambda name: None)
         kind = "app" if namespace == APP else "filter"
         path = tmp_path / "known.ini"
         path.write_text(f"[{kind}:main]\nuse = {uri}\n", encoding="utf-8")
@@ -568,3 +567,25 @@ class TestCorpus:
         assert broken.factory.target == "heat.common.wsgi:filter_factory"
         assert broken.factory.indirect is None
         assert broken.id not in deployment.referenced
+
+
+class TestEntryPointMetadata:
+    def test_same_as_importlib_metadata_for_every_installed_distribution(self):
+        """The dist-info reader finds what importlib.metadata finds, for every installed dist."""
+
+        from pastetrace.config import _installed_entry_points
+
+        checked = 0
+        for dist in importlib.metadata.distributions():
+            name = dist.metadata["Name"]
+            expected = importlib.metadata.distribution(name)  # the first on sys.path wins
+            points = sorted(
+                (ep.group, ep.name, ep.value.split("[", 1)[0].strip())
+                for ep in expected.entry_points
+            )
+            found = _installed_entry_points(name)
+            assert found is not None, name
+            assert (found[0], sorted(found[1])) == (str(expected.version), points), name
+            checked += 1
+        assert checked > 10
+        assert _installed_entry_points("no-such-distribution-here") is None
