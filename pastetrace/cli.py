@@ -227,6 +227,14 @@ class TraceFormat(str, Enum):
     html = "html"
 
 
+SetupOpt = Annotated[
+    str | None,
+    typer.Option("--setup", help="module:function that prepares the process before creation."),
+]
+ConfOpt = Annotated[
+    Path | None,
+    typer.Option("--conf", help="The service's own config file (nova.conf...) for its adapter."),
+]
 HeaderOpt = Annotated[
     list[str] | None,
     typer.Option("--header", "-H", help="Request header 'Name: value' (repeatable)."),
@@ -282,6 +290,8 @@ def replay(
         str | None,
         typer.Option("--otlp", help="Also send the trace to an OTLP/HTTP collector (URL)."),
     ] = None,
+    setup: SetupOpt = None,
+    conf: ConfOpt = None,
     format: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = (
         TraceFormat.tree
     ),
@@ -295,7 +305,7 @@ def replay(
     with reporting():
         headers = [parse_header(h) for h in header or []]
         body = read_data(data) if data is not None else None
-        live = _assembled(config, name, stub, select, set_)
+        live = _assembled(config, name, stub, select, set_, setup, conf)
         trace = run_replay(
             live,
             method,
@@ -330,12 +340,22 @@ def _assembled(
     stub: list[str] | None = None,
     select: list[str] | None = None,
     set_: list[str] | None = None,
+    setup: str | None = None,
+    conf: Path | None = None,
 ) -> Any:
     from .assemble import assemble
 
     selects, settings = _pairs(select, "--select"), _pairs(set_, "--set")  # before loading
     deployment, entry = _load(config, name)
-    return assemble(deployment, entry, stub=stub or (), select=selects, settings=settings)
+    return assemble(
+        deployment,
+        entry,
+        stub=stub or (),
+        select=selects,
+        settings=settings,
+        setup=setup,
+        conf=conf,
+    )
 
 
 @app.command()
@@ -355,6 +375,8 @@ def routes(
     ] = None,
     format: Annotated[RoutesFormat, typer.Option("--format", "-f")] = RoutesFormat.table,
     output: OutputOpt = None,
+    setup: SetupOpt = None,
+    conf: ConfOpt = None,
 ) -> None:
     """List the Routes of every app (and routing filter), in the order Routes tries them."""
     import json
@@ -372,7 +394,7 @@ def routes(
             else:
                 emit(RouteTable(table, title=mapper), output)
             return
-        live = _assembled(config, name)
+        live = _assembled(config, name, setup=setup, conf=conf)
         found = [
             r
             for r in routes_of(live)
@@ -420,18 +442,29 @@ def resolve(
         typer.Option("--select", help="COMPOSITE=KEY: the pipeline-selector branch to take."),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    mapper: Annotated[
+        str | None,
+        typer.Option("--mapper", help="module:attr of a routes.Mapper (no paste file needed)."),
+    ] = None,
+    setup: SetupOpt = None,
+    conf: ConfOpt = None,
 ) -> None:
     """Where a request goes, from urlmap prefix to controller action, without running it."""
     import json
 
     from .replay import parse_header
+    from .routes import mapper_from_spec, match
     from .routes import resolve as resolve_request
 
     with reporting():
         headers = dict(parse_header(h) for h in header or [])
         selects = _pairs(select, "--select")  # before loading
-        live = _assembled(config, name)
-        result = resolve_request(live, method, path, headers=headers, select=selects)
+        result: Any
+        if mapper is not None:
+            result = match(mapper_from_spec(mapper), method, path)
+        else:
+            live = _assembled(config, name, setup=setup, conf=conf)
+            result = resolve_request(live, method, path, headers=headers, select=selects)
         emit(json.dumps(result.to_dict(), indent=2) if json_out else result, None)
 
 

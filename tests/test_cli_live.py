@@ -247,8 +247,36 @@ class TestRoutes:
         assert len(result.stderr.splitlines()) == 1
 
 
+SETUP_CALLS: list[str] = []
+
+
+def record_setup(live: object) -> None:
+    """A --setup hook: called with the app being assembled, before any factory runs."""
+    SETUP_CALLS.append(type(live).__name__)
+
+
 class TestResolve:
     """``pastetrace resolve`` explains where a request goes without running it."""
+
+    def test_hand_built_mapper(self) -> None:
+        """--mapper resolves against a Mapper built in Python, with the near misses."""
+        ok = invoke("resolve", "GET", "/images/7", "--mapper", f"{__name__}:MAPPER", "--json")
+        assert ok.exit_code == 0, ok.output
+        data = json.loads(ok.stdout)
+        assert (data["action"], data["params"]) == ("show", {"id": "7"})
+        miss = invoke("resolve", "DELETE", "/images", "--mapper", f"{__name__}:MAPPER")
+        assert miss.exit_code == 0, miss.output
+        assert "DELETE is not allowed here (allowed: GET, POST)" in miss.stdout
+
+    def test_setup_hook_runs_before_creation(self) -> None:
+        """--setup module:function prepares the process; its failure is one line, exit 2."""
+        SETUP_CALLS.clear()
+        result = invoke("resolve", "GET", "/v2.0/tokens", "--setup", f"{__name__}:record_setup")
+        assert result.exit_code == 0, result.output
+        assert SETUP_CALLS == ["LiveApp"]
+        bad = invoke("resolve", "GET", "/", "-c", "keystone", "--setup", f"{__name__}:nope")
+        assert bad.exit_code == 2
+        assert len(usage_error(bad).splitlines()) == 1
 
     def test_wrong_method_is_explained(self) -> None:
         """GET /v2.0/tokens: the layers, then 'allowed: POST' from the app's routes."""
