@@ -914,26 +914,12 @@ def _controller_name(controller: object) -> str | None:
 # --------------------------------------------------------------------------- the middleware
 
 
-class TraceMiddleware:
-    """Records a span for its layer when the request carries a recorder; else a plain call.
+class _Layer:
+    """What both tracing layers share: the wrapped app, its layer, attribute look-through."""
 
-    The body, ``close()``, ``start_response`` (with ``exc_info``) and its ``write`` callable,
-    and exceptions all pass through unchanged: a list or tuple body and a
-    ``wsgi.file_wrapper`` are returned as the very same object, any other body is wrapped
-    only to see when it is consumed or closed.
-
-    Args:
-        app: the object the configuration created.
-        layer: what the configuration says about it.
-        owner: the object whose module counts as this layer's own code when an exception is
-            placed at file:line (default ``app``; give it when ``app`` is itself a wrapper).
-    """
-
-    def __init__(self, app: WSGIApplication, layer: LayerInfo, *, owner: object = None) -> None:
+    def __init__(self, app: WSGIApplication, layer: LayerInfo) -> None:
         self._app = app
         self._layer = layer
-        self._own_file = _own_file(app if owner is None else owner)
-        self._remote = layer.kind == REMOTE_KIND  # a side call, not "calling the next layer"
 
     @property
     def app(self) -> WSGIApplication:
@@ -951,6 +937,27 @@ class TraceMiddleware:
         if app is None or name.startswith("__"):
             raise AttributeError(name)
         return getattr(app, name)
+
+
+class TraceMiddleware(_Layer):
+    """Records a span for its layer when the request carries a recorder; else a plain call.
+
+    The body, ``close()``, ``start_response`` (with ``exc_info``) and its ``write`` callable,
+    and exceptions all pass through unchanged: a list or tuple body and a
+    ``wsgi.file_wrapper`` are returned as the very same object, any other body is wrapped
+    only to see when it is consumed or closed.
+
+    Args:
+        app: the object the configuration created.
+        layer: what the configuration says about it.
+        owner: the object whose module counts as this layer's own code when an exception is
+            placed at file:line (default ``app``; give it when ``app`` is itself a wrapper).
+    """
+
+    def __init__(self, app: WSGIApplication, layer: LayerInfo, *, owner: object = None) -> None:
+        super().__init__(app, layer)
+        self._own_file = _own_file(app if owner is None else owner)
+        self._remote = layer.kind == REMOTE_KIND  # a side call, not "calling the next layer"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         recorder = environ.get(RECORDER_KEY)
@@ -1061,32 +1068,12 @@ class _TracedBody:
             recorder._finish(frame)
 
 
-class TimingMiddleware:
+class TimingMiddleware(_Layer):
     """The lean variant: records only layer, depth, start and duration, with no environ copy.
 
     A list or tuple body ends the span when the call returns; any other body is wrapped so
     that the span lasts until it is consumed or closed.
     """
-
-    def __init__(self, app: WSGIApplication, layer: LayerInfo) -> None:
-        self._app = app
-        self._layer = layer
-
-    @property
-    def app(self) -> WSGIApplication:
-        """The wrapped application."""
-        return self._app
-
-    @property
-    def layer(self) -> LayerInfo:
-        """What the configuration says about the wrapped application."""
-        return self._layer
-
-    def __getattr__(self, name: str) -> Any:
-        app = vars(self).get("_app")
-        if app is None or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(app, name)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         recorder: Recorder | None = environ.get(RECORDER_KEY)
