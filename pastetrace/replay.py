@@ -31,6 +31,7 @@ from .trace import (
     Trace,
     TraceMiddleware,
 )
+from .transport import call_wsgi
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -223,7 +224,7 @@ def _run(
     def call() -> None:
         if threads is not None:
             threads.add(threading.get_ident())
-        result["value"] = _call(app, environ)
+        result["value"] = call_wsgi(app, environ)
 
     if timeout is None:
         call()
@@ -234,32 +235,6 @@ def _run(
     if worker.is_alive():
         return None, [], b"", TimeoutError(f"no answer after {timeout:g} s (--timeout)")
     return result["value"]  # type: ignore[no-any-return]
-
-
-def _call(
-    app: WSGIApplication, environ: dict[str, Any]
-) -> tuple[str | None, list[tuple[str, str]], bytes, BaseException | None]:
-    state: dict[str, Any] = {"status": None, "headers": [], "written": []}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        state["status"], state["headers"] = status, list(headers)
-        return state["written"].append
-
-    try:
-        body_iter = app(environ, start_response)
-        try:
-            chunks = list(_iterate(body_iter))
-        finally:
-            close = getattr(body_iter, "close", None)
-            if close is not None:
-                close()
-    except Exception as exc:  # the trace shows it at the layer where it happened
-        return state["status"], state["headers"], b"", exc
-    return state["status"], state["headers"], b"".join([*state["written"], *chunks]), None
-
-
-def _iterate(body: Iterable[bytes]) -> Iterator[bytes]:
-    yield from body
 
 
 def _describe(exc: BaseException, running: list[str]) -> str:

@@ -24,7 +24,7 @@ from .trace import RECORDER_KEY, REMOTE_KIND, LayerInfo, TraceMiddleware
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["InProcessConnection", "routed"]
+__all__ = ["InProcessConnection", "call_wsgi", "routed"]
 
 # host:port → a function that returns the service's (traced) WSGI app, built on first use.
 ServiceMap = Mapping[str, Callable[[], "WSGIApplication"]]
@@ -177,26 +177,39 @@ def _body_bytes(body: bytes | str | Iterable[bytes] | None) -> bytes:
     return b"".join(body)
 
 
-def _call(app: WSGIApplication, environ: dict[str, Any]) -> _Response:
-    captured: dict[str, Any] = {}
+Called = tuple[str | None, list[tuple[str, str]], bytes, Exception | None]
+
+
+def call_wsgi(app: WSGIApplication, environ: dict[str, Any]) -> Called:
+    """Call ``app`` as a server does: (status, headers, whole body, exception or None).
+
+    The body is read to the end (``write`` calls first) and closed. An exception is returned
+    with whatever status was already set, not raised: the trace shows it at its layer.
+    """
+    state: dict[str, Any] = {"status": None, "headers": [], "written": []}
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        captured["status"], captured["headers"] = status, headers
-        return lambda data: captured.setdefault("written", []).append(data)
+        state["status"], state["headers"] = status, list(headers)
+        return state["written"].append
 
-    result = app(environ, start_response)
     try:
-        chunks = list(_iterate(result))
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    body = b"".join(captured.get("written", [])) + b"".join(chunks)
-    return _Response(captured["status"], captured["headers"], body)
+        body = app(environ, start_response)
+        try:
+            chunks = [*body]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+    except Exception as exc:
+        return state["status"], state["headers"], b"", exc
+    return state["status"], state["headers"], b"".join([*state["written"], *chunks]), None
 
 
-def _iterate(result: Iterable[bytes]) -> Iterator[bytes]:
-    yield from result
+def _call(app: WSGIApplication, environ: dict[str, Any]) -> _Response:
+    status, headers, body, exc = call_wsgi(app, environ)
+    if exc is not None:
+        raise exc  # into the calling service's code, as a broken connection would surface
+    return _Response(status or "500 Internal Server Error", headers, body)
 
 
 @contextmanager
