@@ -559,35 +559,21 @@ class Deployment:
                 ), {}
             if scheme == "config":
                 return self._factory_from_config(section, namespace, use, rest, stack)
-            return Factory(
-                use,
-                scheme,
-                protocol,
-                None,
-                "unresolved",
-                line,
-                problem=f"unknown URI scheme {scheme!r} (egg:, call: or config:)",
-            ), {}
+            problem = f"unknown URI scheme {scheme!r} (egg:, call: or config:)"
+            return _unresolved(use, scheme, line, problem, protocol), {}
         key = f"{section.file}:{namespace}:{use}"
         found = self.find(namespace, use, section.file)
         if key in stack:
-            return Factory(
-                use,
-                "section",
-                protocol,
-                None,
-                "unresolved",
-                line,
-                problem="'use =' goes round in a cycle: "
-                + " → ".join(s.rsplit(":", 1)[-1] for s in (*stack, key)),
-            ), {}
+            cycle = " → ".join(s.rsplit(":", 1)[-1] for s in (*stack, key))
+            problem = f"'use =' goes round in a cycle: {cycle}"
+            return _unresolved(use, "section", line, problem, protocol), {}
         if len(found) != 1:
             problem = (
                 self._missing_message(namespace, use, section.file)
                 if not found
                 else (f"{use!r} is ambiguous")
             )
-            return Factory(use, "section", protocol, None, "unresolved", line, problem=problem), {}
+            return _unresolved(use, "section", line, problem, protocol), {}
         return self._inherit(found[0], use, "section", line, protocol, (*stack, key))
 
     def _factory_from_config(
@@ -598,34 +584,18 @@ class Deployment:
         path = Path(os.path.abspath(section.file.parent / path_text.strip()))
         key = f"{path}:{namespace}:{name or 'main'}"
         if key in stack or (path == section.file and (name or "main") == section.name):
-            return Factory(
-                use,
-                "config",
-                None,
-                None,
-                "unresolved",
-                line,
-                problem=f"{use!r} points back to itself (name another file or section)",
-            ), {}
+            problem = f"{use!r} points back to itself (name another file or section)"
+            return _unresolved(use, "config", line, problem), {}
         try:
             other = self._file(path, required=True)
         except ConfigError as error:
-            return Factory(
-                use,
-                "config",
-                None,
-                None,
-                "unresolved",
-                line,
-                problem=f"cannot read {path_text.strip()!r}: {error.message}",
-            ), {}
+            problem = f"cannot read {path_text.strip()!r}: {error.message}"
+            return _unresolved(use, "config", line, problem), {}
         assert other is not None
         found = other.index.get((namespace, name or "main"), [])
         if len(found) != 1:
             problem = self._missing_message(namespace, name or "main", path)
-            return Factory(
-                use, "config", None, None, "unresolved", line, problem=f"{path.name}: {problem}"
-            ), {}
+            return _unresolved(use, "config", line, f"{path.name}: {problem}"), {}
         return self._inherit(found[0], use, "config", line, None, (*stack, key))
 
     def _inherit(
@@ -671,6 +641,13 @@ def _call_problem(spec: str, kind: str) -> str | None:
             f"write 'paste.filter_factory = {spec}' instead"
         )
     return None
+
+
+def _unresolved(
+    use: str, scheme: str, line: int | None, problem: str, protocol: str | None = None
+) -> Factory:
+    """A ``use =`` that leads nowhere PasteDeploy could load, and why."""
+    return Factory(use, scheme, protocol, None, "unresolved", line, problem=problem)
 
 
 def _protocol_list(namespace: str) -> str:
