@@ -235,6 +235,12 @@ ConfOpt = Annotated[
     Path | None,
     typer.Option("--conf", help="The service's own config file (nova.conf...) for its adapter."),
 ]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Tree: also the environ keys every layer touches, DEBUG logs."
+    ),
+]
 HeaderOpt = Annotated[
     list[str] | None,
     typer.Option("--header", "-H", help="Request header 'Name: value' (repeatable)."),
@@ -296,6 +302,7 @@ def replay(
         TraceFormat.tree
     ),
     output: OutputOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Send a synthetic request through the traced application, layer by layer."""
     from .render.traces import render_trace
@@ -326,7 +333,7 @@ def replay(
             from .graph import build_graph
 
             graph_obj = build_graph(live.deployment, live.name, strict=False, graph_class=DiGraph)
-        emit(render_trace(trace, format.value, graph=graph_obj), output)
+        emit(render_trace(trace, format.value, graph=graph_obj, verbose=verbose), output)
 
 
 class RoutesFormat(str, Enum):
@@ -481,13 +488,14 @@ def show(
         TraceFormat.tree
     ),
     output: OutputOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Render a saved trace as replay renders it."""
     from .live import read_trace
     from .render.traces import render_trace
 
     with reporting():
-        emit(render_trace(read_trace(file), format.value), output)
+        emit(render_trace(read_trace(file), format.value, verbose=verbose), output)
 
 
 class DiffFormat(str, Enum):

@@ -63,12 +63,22 @@ class TraceWaterfall(JupyterMixin):
         trace: the trace to draw.
         show_environ: also show the environ keys most layers touch (``wsgi.*``, ``webob.*``,
             the routing results), which are hidden by default as noise.
+        show_debug: also show DEBUG log records; by default a layer counts them in one line
+            (libraries such as Routes log every match at DEBUG).
         width: the width to draw at; by default the console's.
     """
 
-    def __init__(self, trace: Trace, *, show_environ: bool = False, width: int | None = None):
+    def __init__(
+        self,
+        trace: Trace,
+        *,
+        show_environ: bool = False,
+        show_debug: bool = False,
+        width: int | None = None,
+    ):
         self.trace = trace
         self.show_environ = show_environ
+        self.show_debug = show_debug
         self.width = width
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -135,7 +145,12 @@ class TraceWaterfall(JupyterMixin):
         if span.route is not None:
             texts.append(Text(route_text(span.route), "cyan"))
         texts += [Text(f"note: {note}", "dim italic") for note in span.notes]
-        texts += [_log_line(log) for log in span.logs]
+        shown = [log for log in span.logs if self.show_debug or log.level != "DEBUG"]
+        texts += [_log_line(log) for log in shown]
+        hidden = len(span.logs) - len(shown)
+        if hidden:
+            records = "record" if hidden == 1 else "records"
+            texts.append(Text(f"{hidden} DEBUG log {records} (-v shows them)", "dim"))
         return texts
 
     def _outward(self, span: Span) -> list[Text]:

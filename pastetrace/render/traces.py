@@ -28,13 +28,15 @@ TRACE_FORMATS = ("tree", "json", "mermaid", "dot", "svg", "png", "html")
 
 
 def render_trace(
-    trace: Trace, fmt: str, *, graph: networkx.DiGraph | None = None
+    trace: Trace, fmt: str, *, graph: networkx.DiGraph | None = None, verbose: bool = False
 ) -> str | bytes | TraceWaterfall:
     """``tree`` gives a rich renderable, ``png`` bytes, every other format text.
 
     ``graph`` (the deployment graph) is drawn under the path for ``dot``, ``svg``, ``png`` and
-    ``html``. Each format's module is imported only when asked for, so Graphviz, networkx and
-    rich stay unloaded for the formats that do not need them.
+    ``html``. ``verbose`` makes the tree show the environ keys every layer touches and DEBUG
+    log records too (the other formats always hold everything). Each format's module is
+    imported only when asked for, so Graphviz, networkx and rich stay unloaded for the formats
+    that do not need them.
 
     Raises:
         UsageError: for an unknown format, listing the known ones.
@@ -43,7 +45,7 @@ def render_trace(
     if fmt == "tree":
         from pastetrace.render.trace_tree import TraceWaterfall
 
-        return TraceWaterfall(trace)
+        return TraceWaterfall(trace, show_environ=verbose, show_debug=verbose)
     if fmt == "json":
         from pastetrace.render.trace_json import trace_to_json
 

@@ -31,24 +31,31 @@ def logged_trace() -> Trace:
     return Trace(RequestInfo("POST", "/servers"), ResponseInfo("202 Accepted"), [outer, app])
 
 
-def text_of(trace: Trace) -> str:
+def text_of(trace: Trace, **options: bool) -> str:
     console = Console(width=120, color_system=None, record=True)
-    console.print(TraceWaterfall(trace))
+    console.print(TraceWaterfall(trace, **options))
     return console.export_text()
 
 
 class TestLogsInEveryFormat:
     def test_waterfall_has_a_line_per_record_under_its_span(self) -> None:
         """The waterfall prints ``LEVEL logger: message`` under the span that logged."""
-        lines = text_of(logged_trace()).splitlines()
+        lines = text_of(logged_trace(), show_debug=True).splitlines()
         app = next(i for i, line in enumerate(lines) if "app:compute" in line)
         assert "INFO nova.rpc: cast to scheduler: run_instance" in "\n".join(lines[app:])
         assert "DEBUG nova.api: checking <quota>" in "\n".join(lines[app:])
 
+    def test_debug_records_are_counted_by_default(self) -> None:
+        """By default DEBUG records are one count line; INFO and above are shown."""
+        text = text_of(logged_trace())
+        assert "INFO nova.rpc: cast to scheduler: run_instance" in text
+        assert "DEBUG nova.api" not in text
+        assert "1 DEBUG log record (-v shows them)" in text
+
     def test_debug_records_are_dim(self) -> None:
         """DEBUG lines are styled dim in the waterfall; INFO lines are not."""
         console = Console(width=120, color_system="standard", force_terminal=True, record=True)
-        console.print(TraceWaterfall(logged_trace()))
+        console.print(TraceWaterfall(logged_trace(), show_debug=True))
         ansi = console.export_text(styles=True)
         assert "\x1b[2mDEBUG nova.api" in ansi
         assert "\x1b[2mINFO nova.rpc" not in ansi
