@@ -28,7 +28,7 @@ class TestGraphCommand:
         result = runner.invoke(app, ["graph", SMALL])
         assert result.exit_code == 0, result.output
         assert "/v1 → pipeline:api" in result.stdout
-        assert "1. filter:gzip" in result.stdout
+        assert "2. filter:gzip" in result.stdout
 
     def test_json_parses(self, runner: CliRunner) -> None:
         """--format json prints node-link JSON with the schema."""

@@ -108,7 +108,7 @@ class DeploymentTree(JupyterMixin):
         kind = str(data.get("kind", ""))
         text = Text()
         if data.get("owner") is not None and isinstance(data.get("order"), int):
-            text.append(f"{data['order']}. ", style="dim")
+            text.append(f"{data['order'] + 1}. ", style="dim")  # people count from 1
         if kind == "missing":
             text.append(f"✗ {data.get('name') or node}", style=_KIND_STYLE["missing"])
             if not brief:

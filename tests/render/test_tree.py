@@ -30,8 +30,8 @@ class TestDeploymentTree:
             "<data>/graph_small.ini\n"
             "└── composite:main  call:paste.urlmap:urlmap_factory  :2\n"
             "    ├── /v1 → pipeline:api  :7\n"
-            "    │   ├── 0. filter:auth  example.auth:filter_factory  :10\n"
-            "    │   ├── 1. filter:gzip  example.gzip:filter_factory  :13\n"
+            "    │   ├── 1. filter:auth  example.auth:filter_factory  :10\n"
+            "    │   ├── 2. filter:gzip  example.gzip:filter_factory  :13\n"
             "    │   └── → app:apiapp  example.api:app_factory  :16\n"
             "    └── / → app:versions  example.versions:app_factory  :19\n"
         )
